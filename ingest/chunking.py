@@ -25,6 +25,14 @@ ABBREVIATIONS = frozenset(
 SENTENCE_END = re.compile(r"[.!?…]+[\"'“”‘’»«)\]]*(?=\s)")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*|\n(?=[ \t]*(?:[-*•]|\d+[.)])[ \t])")
 WORD_BEFORE_PERIOD = re.compile(r"([\w.\-]+)\.$")
+# "am 3. Mai", "im 20. Jahrhundert": a small number with a period is an ordinal after these words or before these.
+ORDINAL_PRECEDERS = frozenset("am vom zum zur bis ab seit im den dem der des die das ihr ihre sein seine".split())
+ORDINAL_FOLLOWERS = frozenset(
+    (
+        "januar februar märz april mai juni juli august september oktober november dezember "
+        "jahrhundert jahrestag geburtstag platz stelle rang auflage kapitel quartal kalenderwoche"
+    ).split()
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,14 @@ def _is_sentence_end(text: str, mark_start: int, mark_end: int, limit: int) -> b
     if len(word) == 1 and word.isalpha():
         return False  # an initial, as in "Homburg, C. & Jensen"
     if word.isdigit() and len(word) <= 2:
-        return False  # an ordinal, as in "am 3. Mai" or "Nr. 3."
+        return not _is_ordinal(text, word_match.start(), following)
     return True
+
+
+def _is_ordinal(text: str, number_start: int, following: str) -> bool:
+    before = text[max(0, number_start - 20) : number_start].split()
+    next_word = following.split(maxsplit=1)[0].strip(".,;:").lower()
+    return bool(before and before[-1].lower() in ORDINAL_PRECEDERS) or next_word in ORDINAL_FOLLOWERS
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:

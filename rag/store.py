@@ -43,6 +43,8 @@ class VectorStore(Protocol):
 
     def count(self) -> int: ...
 
+    def all_chunks(self) -> list[StoredChunk]: ...
+
     def location(self) -> str: ...
 
 
@@ -107,6 +109,14 @@ class ChromaStore:
 
     def count(self) -> int:
         return self._collection.count()
+
+    def all_chunks(self) -> list[StoredChunk]:
+        chunks = []
+        for offset in range(0, self.count(), self._max_batch):
+            page = self._collection.get(include=["documents", "metadatas"], limit=self._max_batch, offset=offset)
+            for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                chunks.append(StoredChunk(chunk_id, text, dict(metadata or {}), 0.0))
+        return chunks
 
     def location(self) -> str:
         return self._where
