@@ -1,6 +1,7 @@
 """`python -m ingest [PATH ...] [--index DIR] [--rebuild] [--prune]`: add articles to the index."""
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -20,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="start the index afresh")
     parser.add_argument("--prune", action="store_true", help="remove documents whose files are gone from the folders")
     args = parser.parse_args(argv)
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its recoverable-damage warnings name no file
     if args.index:
         settings = settings.model_copy(update={"index_dir": args.index})
     ingestor = Ingestor(settings, report=lambda line: print(line, file=sys.stderr), progress=True)

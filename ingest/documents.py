@@ -12,7 +12,7 @@ import frontmatter
 import py3langid
 import yaml
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError, PyPdfError
+from pypdf.errors import DependencyError, PdfReadError, PyPdfError
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 METADATA_KEYS = ("title", "author", "date", "url", "lang", "kind")
@@ -55,7 +55,9 @@ def read_file(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise DocumentError(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (RAG_MAX_FILE_MB)")
+            raise DocumentError(
+                f"file is {_megabytes(size)} MB, over the {max_bytes / 1e6:g} MB limit (RAG_MAX_FILE_MB)"
+            )
         data = path.read_bytes()
     except PermissionError:
         raise DocumentError("permission denied: the file cannot be read") from None
@@ -64,6 +66,10 @@ def read_file(path: Path, max_bytes: int) -> bytes:
     if not data.strip():
         raise DocumentError("empty file")
     return data
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f}" if size >= 1e5 else f"{size / 1e6:.3g}"
 
 
 def parse_document(path: Path, data: bytes) -> Document:
@@ -211,7 +217,16 @@ def _parse_pdf(path: Path, data: bytes) -> Document:
         info = reader.metadata
     except DocumentError:
         raise
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as error:
+    except (
+        PdfReadError,
+        PyPdfError,
+        DependencyError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        OSError,
+    ) as error:
         raise DocumentError(f"not a readable PDF ({_one_line(error)})") from None
     if not any(page.strip() for page in pages):
         raise DocumentError("PDF has no text layer (scanned?); run OCR on it first")

@@ -17,7 +17,7 @@ def html_to_markdown(html: str) -> tuple[str, dict]:
     )
     if not markdown or not markdown.strip():
         raise DocumentError("no main text found in the HTML")
-    found = trafilatura.extract_metadata(html)
+    found = trafilatura.extract_metadata(html, extensive=False)  # no dates guessed from "© 2024"
     metadata = {}
     if found is not None:
         metadata = {"title": found.title, "author": found.author, "date": found.date, "url": found.url}

@@ -78,10 +78,10 @@ def display_source(path: Path) -> str:
         return str(path)
 
 
-def find_files(paths: list[Path], report: Reporter) -> tuple[list[FoundFile], list[str]]:
-    """Supported files under `paths` (hidden ones skipped), and the errors for paths that aren't there."""
+def find_files(paths: list[Path]) -> tuple[list[FoundFile], list[str], list[str]]:
+    """Supported files under `paths` (hidden ones left out), errors for paths that aren't there, skip lines."""
     found: dict[Path, FoundFile] = {}
-    errors = []
+    errors, skipped = [], []
     for given in paths:
         path = Path(os.path.abspath(given))
         if path.is_dir():
@@ -89,12 +89,14 @@ def find_files(paths: list[Path], report: Reporter) -> tuple[list[FoundFile], li
                 if file.suffix.lower() in SUPPORTED_SUFFIXES:
                     found.setdefault(file, FoundFile(file, named=False))
                 else:
-                    report(f"skipped: {display_source(file)}: unsupported file type '{file.suffix or file.name}'")
+                    skipped.append(
+                        f"skipped: {display_source(file)}: unsupported file type '{file.suffix or file.name}'"
+                    )
         elif path.exists() or path.is_symlink():
             found[path] = FoundFile(path, named=True)
         else:
             errors.append(f"error: {given}: no such file or folder")
-    return list(found.values()), errors
+    return list(found.values()), errors, skipped
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -175,10 +177,13 @@ class Ingestor:
         registry.clear_pending(pending)
 
     def _prepare(self, paths: list[Path], registry: Registry, result: IngestReport) -> list[PreparedDocument]:
-        files, errors = find_files(paths, self.report)
+        files, errors, skipped = find_files(paths)
         for error in errors:
             self._fail(result, error)
-        result.seen = len(files) + len(errors)
+        for line in skipped:
+            self.report(line)
+        result.skipped = len(skipped)
+        result.seen = len(files) + len(errors) + len(skipped)
         known = registry.documents()
         max_bytes = int(self.settings.max_file_mb * 1e6)
         prepared = []
@@ -194,6 +199,8 @@ class Ingestor:
                 prepared.append(self._prepare_one(file.path, data, previous))
             except DocumentError as error:
                 self._fail(result, f"error: {source}: {error}")
+            except Exception as error:  # one odd file must never stop the run
+                self._fail(result, f"error: {source}: unexpected {type(error).__name__}: {error}"[:300])
         return prepared
 
     def _prepare_one(self, path: Path, data: bytes, previous: DocumentRecord | None) -> PreparedDocument:
