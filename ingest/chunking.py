@@ -1,38 +1,11 @@
-"""Documents → chunks: sentence-aligned windows with overlap, each knowing its heading, page and offsets.
+"""Documents → chunks: sentence-aligned windows with overlap, each knowing its heading, page and offsets."""
 
-The sentence splitter is a regular expression plus an abbreviation list rather than somajo: somajo
-splits ~64k characters/s here, the same order as the embedder (~19k characters/s), which would
-cost a third of ingest time.
-"""
-
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
 
 from ingest.documents import Document, Section
-
-# Lower-cased, without the final period. Multi-part ones ("z.b") are matched with inner periods.
-ABBREVIATIONS = frozenset(
-    (
-        "z.b u.a bzw prof dr nr s ca vgl usw etc d.h u.u ggf inkl zzgl evtl bspw sog hrsg abb tab kap jh "
-        "mio mrd str st e.v i.d.r o.ä u.ä z.t u.v.m dipl ing mag abs bd hg jhd lt min max mind sek std "
-        "tel usf v.a vs zb dt engl frz lat med phil rer nat pol oec geb gegr jan feb mär apr jun jul "
-        "aug sep sept okt nov dez mr mrs ms e.g i.e et al cf fig no nos p pp vol eds ed inc ltd co corp "
-        "approx dept est jr sr resp"
-    ).split()
-)
-# A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by white space.
-SENTENCE_END = re.compile(r"[.!?…]+[\"'“”‘’»«)\]]*(?=\s)")
-PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*|\n(?=[ \t]*(?:[-*•]|\d+[.)])[ \t])")
-WORD_BEFORE_PERIOD = re.compile(r"([\w.\-]+)\.$")
-# "am 3. Mai", "im 20. Jahrhundert": a small number with a period is an ordinal after these words or before these.
-ORDINAL_PRECEDERS = frozenset("am vom zum zur bis ab seit im den dem der des die das ihr ihre sein seine".split())
-ORDINAL_FOLLOWERS = frozenset(
-    (
-        "januar februar märz april mai juni juli august september oktober november dezember "
-        "jahrhundert jahrestag geburtstag platz stelle rang auflage kapitel quartal kalenderwoche"
-    ).split()
-)
+from rag.sentences import sentence_spans
 
 
 @dataclass(frozen=True)
@@ -45,69 +18,19 @@ class Chunk:
     page: int | None
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences in text[start:end], white space trimmed."""
-    end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
-    for para_start, para_end in _paragraphs(text, start, end):
-        cursor = para_start
-        for match in SENTENCE_END.finditer(text, para_start, para_end):
-            if _is_sentence_end(text, match.start(), match.end(), para_end):
-                spans.append((cursor, match.end()))
-                cursor = match.end()
-        spans.append((cursor, para_end))
-    return [trimmed for span in spans if (trimmed := _trim(text, *span))]
-
-
-def _paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    cursor = start
-    for match in PARAGRAPH_BREAK.finditer(text, start, end):
-        yield cursor, match.start()
-        cursor = match.end()
-    yield cursor, end
-
-
-def _is_sentence_end(text: str, mark_start: int, mark_end: int, limit: int) -> bool:
-    following = text[mark_end:limit].lstrip()
-    if not following:
-        return True
-    if following[0].islower():
-        return False
-    if text[mark_start] != "." or text[mark_start:mark_end].startswith(".."):
-        return True
-    word_match = WORD_BEFORE_PERIOD.search(text, max(0, mark_start - 40), mark_start + 1)
-    if not word_match:
-        return True
-    word = word_match.group(1).lower().split("-")[-1]
-    if word in ABBREVIATIONS or word.rstrip(".") in ABBREVIATIONS:
-        return False
-    if len(word) == 1 and word.isalpha():
-        return False  # an initial, as in "Homburg, C. & Jensen"
-    if word.isdigit() and len(word) <= 2:
-        return not _is_ordinal(text, word_match.start(), following)
-    return True
-
-
-def _is_ordinal(text: str, number_start: int, following: str) -> bool:
-    before = text[max(0, number_start - 20) : number_start].split()
-    next_word = following.split(maxsplit=1)[0].strip(".,;:").lower()
-    return bool(before and before[-1].lower() in ORDINAL_PRECEDERS) or next_word in ORDINAL_FOLLOWERS
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return (start, end) if start < end else None
-
-
 def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
-    """Pack whole sentences into chunks of about `size` characters; repeat up to `overlap` characters."""
+    """Pack whole sentences into chunks of about `size` characters; repeat up to `overlap` characters.
+
+    Chunks run across headings (heading lines become part of the text) but never across PDF pages,
+    so every chunk knows its page; its heading is the one in force where it starts.
+    """
     chunks: list[Chunk] = []
-    for section in document.sections:
-        for start, end in _pack(_bounded_spans(document.text, section, size), size, overlap):
-            chunks.append(Chunk(len(chunks), start, end, document.text[start:end], section.heading, section.page))
+    for page, sections in groupby(document.sections, key=lambda section: section.page):
+        sections = list(sections)
+        region = Section(sections[0].start, sections[-1].end, page=page)
+        for start, end in _pack(_bounded_spans(document.text, region, size), size, overlap):
+            heading = next((s.heading for s in sections if s.end > start), None)
+            chunks.append(Chunk(len(chunks), start, end, document.text[start:end], heading, page))
     return chunks
 
 

@@ -9,6 +9,7 @@ next run removes the leftovers of whatever was pending.
 import fcntl
 import hashlib
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from tqdm import tqdm
 from ingest.chunking import Chunk, chunk_document, embedding_text
 from ingest.documents import SUPPORTED_SUFFIXES, DocumentError, content_hash, parse_document, read_file
 from rag.embedders import Embedder, make_embedder
-from rag.registry import DocumentRecord, Registry, chunk_id, registry_path
+from rag.registry import DocumentRecord, Registry, chunk_id, lexical_path, registry_path
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import VectorStore, check_embedder, open_store, reset_store
 
@@ -134,6 +135,7 @@ class Ingestor:
         self.progress = progress
         self._embedder: Embedder | None = None
         self._store: VectorStore | None = None
+        self._rechunk = False
 
     def run(self, paths: list[Path], rebuild: bool = False, prune: bool = False) -> IngestReport:
         started = time.monotonic()
@@ -142,9 +144,11 @@ class Ingestor:
             if rebuild:
                 reset_store(self.settings)
                 registry_path(self.settings.index_dir).unlink(missing_ok=True)
+                shutil.rmtree(lexical_path(self.settings.index_dir), ignore_errors=True)
             registry = Registry(registry_path(self.settings.index_dir))
             try:
                 self._check_embedder(registry)
+                self._check_chunking(registry)
                 self._recover(registry)
                 prepared = self._prepare(paths, registry, result)
                 if prepared:
@@ -163,6 +167,15 @@ class Ingestor:
             registry.set_meta("embedder", {"name": self.settings.embedder})
         else:
             check_embedder(recorded["name"], None, self.settings.embedder, None, str(self.settings.index_dir))
+
+    def _check_chunking(self, registry: Registry) -> None:
+        """Chunks made with other size or overlap settings are remade, not kept beside new ones."""
+        chunking = {"size": self.settings.chunk_size, "overlap": self.settings.chunk_overlap}
+        recorded = registry.get_meta("chunking")
+        self._rechunk = recorded is not None and recorded != chunking
+        if self._rechunk:
+            self.report(f"chunk settings changed ({recorded} → {chunking}): re-chunking every document")
+        registry.set_meta("chunking", chunking)
 
     def _recover(self, registry: Registry) -> None:
         """Remove chunks left by a run that died between upsert and clean-up."""
@@ -193,7 +206,7 @@ class Ingestor:
                 data = read_file(file.path, max_bytes)
                 doc_id = document_id(file.path)
                 previous = known.get(doc_id)
-                if previous and previous.content_hash == content_hash(data):
+                if previous and previous.content_hash == content_hash(data) and not self._rechunk:
                     result.unchanged += 1
                     continue
                 prepared.append(self._prepare_one(file.path, data, previous))

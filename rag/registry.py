@@ -43,6 +43,10 @@ def registry_path(index_dir: Path) -> Path:
     return index_dir / "registry.sqlite3"
 
 
+def lexical_path(index_dir: Path) -> Path:
+    return index_dir / "lexical"
+
+
 def chunk_id(doc_id: str, content_hash: str, number: int) -> str:
     return f"{doc_id}:{content_hash[:16]}:{number}"
 

@@ -1,6 +1,7 @@
 """Every setting of the product: environment variables prefixed RAG_, offline defaults."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,38 @@ class Settings(BaseSettings):
         description="`use-multilingual` or `sentence-transformers:<model name or path>`.",
     )
     embed_batch_size: int = Field(64, ge=1, description="Chunks per embedder call.")
-    chunk_size: int = Field(800, ge=100, description="Target chunk length in characters.")
+    chunk_size: int = Field(1500, ge=100, description="Target chunk length in characters.")
     chunk_overlap: int = Field(200, ge=0, description="Characters of trailing sentences repeated in the next chunk.")
     max_file_mb: float = Field(20.0, gt=0, description="Larger files are refused with an error.")
+
+    top_k: int = Field(5, ge=1, le=20, description="Passages retrieved and given to the model.")
+    candidates: int = Field(30, ge=1, description="Candidates each of dense and BM25 search contribute to fusion.")
+    fusion: Literal["weighted", "rrf"] = Field(
+        "weighted", description="`weighted` sum of normalised scores, or reciprocal-rank fusion `rrf`."
+    )
+    dense_weight: float = Field(0.4, ge=0, description="Weight of dense similarity in weighted fusion.")
+    lexical_weight: float = Field(0.6, ge=0, description="Weight of BM25 in weighted fusion.")
+    translation_weight: float = Field(
+        0.8, ge=0, description="Weight of a second search with the question translated by the model (de↔en); 0 = off."
+    )
+    abstain_below: float = Field(
+        0.2, description="Answer 'not covered' without the model when no passage's cosine similarity reaches this."
+    )
+    support_threshold: float = Field(
+        0.45, description="Cosine similarity an answer sentence needs to a passage sentence to be cited to it."
+    )
+    context_chars: int = Field(3200, ge=500, description="Passage text sent to the model, in characters, at most.")
+    max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")
+
+    generator: Literal["llama", "openai", "extractive"] = Field(
+        "llama", description="`llama` (in-process GGUF), `openai` (compatible server) or `extractive` (no model)."
+    )
+    model_path: Path | None = Field(None, description="A GGUF file; unset means the packaged Qwen2.5-Coder-1.5B.")
+    llm_threads: int = Field(2, ge=1, description="CPU threads for the in-process model.")
+    llm_context: int = Field(4096, ge=512, description="Context window of the in-process model, in tokens.")
+    max_answer_tokens: int = Field(350, ge=16, description="Longest answer, in tokens.")
+    temperature: float = Field(0.0, ge=0, description="Sampling temperature; 0 answers the same way every time.")
+    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server, up to `/v1`.")
+    openai_model: str = Field("default", description="Model name sent to the OpenAI-compatible server.")
+    openai_api_key: str | None = Field(None, description="Bearer token for the OpenAI-compatible server.")
+    openai_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the OpenAI-compatible server.")

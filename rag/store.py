@@ -45,6 +45,8 @@ class VectorStore(Protocol):
 
     def all_chunks(self) -> list[StoredChunk]: ...
 
+    def get(self, ids: Sequence[str]) -> list[StoredChunk]: ...
+
     def location(self) -> str: ...
 
 
@@ -109,6 +111,13 @@ class ChromaStore:
 
     def count(self) -> int:
         return self._collection.count()
+
+    def get(self, ids: Sequence[str]) -> list[StoredChunk]:
+        page = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        return [
+            StoredChunk(chunk_id, text, dict(metadata or {}), 0.0)
+            for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+        ]
 
     def all_chunks(self) -> list[StoredChunk]:
         chunks = []

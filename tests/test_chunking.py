@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import chunk_document, embedding_text, sentence_spans
+from ingest.chunking import chunk_document, embedding_text
 from ingest.documents import parse_document
+from rag.sentences import sentence_spans
 
 
 def sentences(text: str) -> list[str]:
@@ -34,7 +35,9 @@ def test_abbreviations_and_numbers_do_not_end_a_sentence(sentence: str) -> None:
 
 
 def test_sentence_ends_are_found_after_punctuation_quotes_and_paragraphs() -> None:
-    text = "Ist das so? „Ja, so ist es.“ Gut!\n\nNeuer Absatz ohne Punkt\n- Punkt eins\n- Punkt zwei"
+    text = (
+        "Ist das so? „Ja, so ist es.“ Gut!\n\nNeuer Absatz ohne Punkt\n- Punkt eins\n- Punkt zwei\n1. Macht\n2. Wissen"
+    )
     assert sentences(text) == [
         "Ist das so?",
         "„Ja, so ist es.“",
@@ -42,6 +45,8 @@ def test_sentence_ends_are_found_after_punctuation_quotes_and_paragraphs() -> No
         "Neuer Absatz ohne Punkt",
         "- Punkt eins",
         "- Punkt zwei",
+        "1. Macht",
+        "2. Wissen",
     ]
 
 
@@ -65,6 +70,9 @@ def test_chunks_respect_size_sentences_offsets_and_headings() -> None:
         "Durch diese Faktoren wird die Schnittstelle von Marketing und Vertrieb beeinflusst"
     )
     assert chunks[0].heading is None  # the introduction comes before the first heading
+    for chunk in chunks:
+        if chunk.text.startswith("## "):
+            assert chunk.text.splitlines()[0] == f"## {chunk.heading}", "a chunk opening a section has its heading"
 
 
 def test_overlap_repeats_trailing_sentences_within_a_section() -> None:

@@ -1,0 +1,227 @@
+"""Question → answer events: sources first, then streamed tokens, then the verified answer.
+
+Used alike by the CLI, the chat page and the HTTP API.
+"""
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rag.citations import Citation, verify
+from rag.embedders import Embedder
+from rag.generators import Generator
+from rag.language import detect_question_language, other_language
+from rag.prompts import answer_messages, condense_messages, not_covered, translation_messages
+from rag.retrieval import Passage, Query, Retriever
+from rag.sentences import sentence_spans
+from rag.settings import Settings
+
+EXTRACTIVE_SENTENCES = 3
+REWRITE_TOKENS = 120
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as it is; the message names the field and the reason."""
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    retrieved: list[Passage]
+    model: dict[str, str]
+    timings_ms: dict[str, float]
+    lang: str
+    standalone_question: str
+    search_queries: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [citation.to_json() for citation in self.citations],
+            "retrieved": [passage.to_json() for passage in self.retrieved],
+            "model": self.model,
+            "timings_ms": {name: round(value, 1) for name, value in self.timings_ms.items()},
+            "lang": self.lang,
+            "standalone_question": self.standalone_question,
+            "search_queries": self.search_queries,
+        }
+
+
+@dataclass
+class Sources:
+    passages: list[Passage]
+    standalone_question: str
+
+
+@dataclass
+class Token:
+    text: str
+
+
+@dataclass
+class Done:
+    answer: Answer
+
+
+Event = Sources | Token | Done
+
+
+class Assistant:
+    def __init__(self, settings: Settings, embedder: Embedder, retriever: Retriever, generator: Generator) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.retriever = retriever
+        self.generator = generator
+        self.model = {"embedder": embedder.name, "generator": generator.name}
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None, lang: str | None = None) -> Answer:
+        for event in self.stream(question, history, lang):
+            if isinstance(event, Done):
+                return event.answer
+        raise RuntimeError("the answer stream ended without an answer")
+
+    def stream(
+        self, question: str, history: list[dict[str, str]] | None = None, lang: str | None = None
+    ) -> Iterator[Event]:
+        started = time.perf_counter()
+        question = self._checked(question)
+        lang = lang if lang in ("de", "en") else detect_question_language(question)
+        standalone = self._standalone(question, history or [], lang)
+        queries = self._queries(standalone, lang)
+        passages = self.retriever.search(queries, self.settings.top_k)
+        timings = {"retrieve": _ms(started)}
+        yield Sources(passages, standalone)
+
+        def answer(text: str, abstained: bool, citations: list[Citation]) -> Answer:
+            timings.setdefault("first_token", _ms(started))
+            timings["total"] = _ms(started)
+            return Answer(
+                question,
+                text,
+                abstained,
+                citations,
+                passages,
+                self.model,
+                timings,
+                lang,
+                standalone,
+                [query.text for query in queries],
+            )
+
+        if not passages or max(p.dense_score for p in passages) < self.settings.abstain_below:
+            yield Token(not_covered(lang))
+            yield Done(answer(not_covered(lang), True, []))
+            return
+        text = ""
+        for token in self._generate(standalone, passages, lang):
+            timings.setdefault("first_token", _ms(started))
+            text += token
+            yield Token(token)
+        if _says_not_covered(text) or not text.strip():
+            yield Done(answer(not_covered(lang), True, []))
+            return
+        verified, citations = verify(text, passages, self.embedder, self.settings.support_threshold)
+        yield Done(answer(verified, False, citations))
+
+    def _checked(self, question: str) -> str:
+        question = " ".join(str(question).split())
+        if not question:
+            raise QuestionError("question: must not be empty")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"question: {len(question)} characters, over the limit of {self.settings.max_question_chars}"
+            )
+        return question
+
+    def _standalone(self, question: str, history: list[dict[str, str]], lang: str) -> str:
+        """A follow-up ("Und was lernt der Vertrieb daraus?") rewritten so it can be searched alone."""
+        if not history or not self.generator.uses_model:
+            return question
+        rewritten = self._complete(condense_messages(question, history, lang))
+        return rewritten or question
+
+    def _queries(self, question: str, lang: str) -> list[Query]:
+        queries = [Query(question)]
+        if self.settings.translation_weight > 0 and self.generator.uses_model:
+            translated = self._complete(translation_messages(question, other_language(lang)))
+            if translated and translated.casefold() != question.casefold():
+                queries.append(Query(translated, self.settings.translation_weight))
+        return queries
+
+    def _complete(self, messages: list[dict[str, str]]) -> str:
+        text = "".join(self.generator.stream(messages, REWRITE_TOKENS)).strip()
+        return " ".join(text.split()).strip("\"'„“”")[: self.settings.max_question_chars]
+
+    def _generate(self, question: str, passages: list[Passage], lang: str) -> Iterator[str]:
+        focus = _Focus(question, passages, self.embedder)
+        if not self.generator.uses_model:
+            yield from self._extract(focus, passages)
+            return
+        budget = self.settings.context_chars // len(passages)
+        numbered = [
+            (n, p.metadata.get("title") or p.metadata.get("source") or "", focus.excerpt(i, budget))
+            for n, (i, p) in enumerate(enumerate(passages), start=1)
+        ]
+        yield from self.generator.stream(answer_messages(question, numbered, lang), self.settings.max_answer_tokens)
+
+    def _extract(self, focus: "_Focus", passages: list[Passage]) -> Iterator[str]:
+        """The extractive answer: the passage sentences closest to the question, each cited."""
+        picked = focus.best_sentences(EXTRACTIVE_SENTENCES, self.settings.support_threshold)
+        for rank, (passage_index, start, end) in enumerate(picked):
+            sentence = passages[passage_index].text[start:end].strip()
+            yield ("" if rank == 0 else " ") + f"{sentence} [{passage_index + 1}]"
+
+
+class _Focus:
+    """How close each passage sentence is to the question, for excerpts and extractive answers."""
+
+    def __init__(self, question: str, passages: list[Passage], embedder: Embedder) -> None:
+        self.passages = passages
+        self.spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
+        texts = [p.text[a:b] for p, spans in zip(passages, self.spans, strict=True) for a, b in spans]
+        vectors = embedder.embed([question, *texts])
+        flat = vectors[1:] @ vectors[0]
+        self.scores, offset = [], 0
+        for spans in self.spans:
+            self.scores.append(flat[offset : offset + len(spans)])
+            offset += len(spans)
+
+    def excerpt(self, index: int, limit: int) -> str:
+        """The passage cut to at most `limit` characters of consecutive sentences around its best one."""
+        text, spans, scores = self.passages[index].text, self.spans[index], self.scores[index]
+        if len(text) <= limit:
+            return text
+        low = high = int(np.argmax(scores))
+        while True:
+            candidates = [i for i in (low - 1, high + 1) if 0 <= i < len(spans)]
+            candidates = [i for i in candidates if spans[max(high, i)][1] - spans[min(low, i)][0] <= limit]
+            if not candidates:
+                break
+            pick = max(candidates, key=lambda i: scores[i])
+            low, high = min(low, pick), max(high, pick)
+        return text[spans[low][0] : spans[high][1]]
+
+    def best_sentences(self, count: int, threshold: float) -> list[tuple[int, int, int]]:
+        ranked = sorted(
+            ((float(score), p, i) for p, scores in enumerate(self.scores) for i, score in enumerate(scores)),
+            reverse=True,
+        )
+        picked = [(p, *self.spans[p][i]) for score, p, i in ranked[:count] if score >= threshold]
+        return picked
+
+
+def _says_not_covered(text: str) -> bool:
+    normalised = " ".join(text.casefold().split())
+    return any(" ".join(not_covered(code).casefold().split()).rstrip(".") in normalised for code in ("de", "en"))
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

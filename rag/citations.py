@@ -1,0 +1,167 @@
+"""Answer text + passages → verified citations, since small models cite unreliably.
+
+The answer is cut into claims (a sentence; an intro ending in ':' together with its list). Each
+claim is compared with every passage sentence: support is the larger of their embeddings'
+cosine similarity and the share of the claim's stemmed words found in the sentence (literal
+copies). A marker stays when its passage supports the claim; an out-of-range marker is dropped;
+a claim without a supported marker gets the best-supporting passage if any reaches the
+threshold. Markers are renumbered in order of first use; the answer's own layout is kept.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rag.embedders import Embedder
+from rag.lexical import tokenize
+from rag.retrieval import Passage
+from rag.sentences import sentence_spans
+
+MARKER_GROUP = re.compile(r"[ \t]*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+TRAILING_PUNCTUATION = re.compile(r"[.!?…:;]+[\"'“”»)]*$")
+LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
+# Claims this short ("Ja." / "Siehe unten.") carry nothing worth a citation.
+MIN_CLAIM_WORDS = 3
+
+
+@dataclass
+class Citation:
+    n: int
+    passage: Passage
+    support_start: int  # span of the supporting sentence within passage.text
+    support_end: int
+    support: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            **self.passage.to_json(),
+            "support": {"start": self.support_start, "end": self.support_end, "score": round(self.support, 4)},
+        }
+
+
+@dataclass
+class _Claim:
+    start: int  # span in the answer, markers included
+    end: int
+    markers: list[int] = field(default_factory=list)  # 0-based passage indices, in order of appearance
+
+    def text(self, answer: str) -> str:
+        return MARKER_GROUP.sub("", answer[self.start : self.end]).strip()
+
+
+def verify(answer: str, passages: list[Passage], embedder: Embedder, threshold: float) -> tuple[str, list[Citation]]:
+    """The answer with repaired markers [1]..[k], and the k citations in order of first use."""
+    claims = _claims(answer, len(passages))
+    if not claims or not passages:
+        return _render(answer, claims, {}), []
+    support = _Support([claim.text(answer) for claim in claims], passages, embedder)
+    for index, claim in enumerate(claims):
+        if len(claim.text(answer).split()) < MIN_CLAIM_WORDS:
+            claim.markers = []
+            continue
+        kept = [p for p in claim.markers if support.score(index, p) >= threshold]
+        if not kept:
+            best = support.best_passage(index)
+            kept = [best] if support.score(index, best) >= threshold else []
+        claim.markers = kept
+    numbering: dict[int, int] = {}
+    for claim in claims:
+        for passage_index in claim.markers:
+            numbering.setdefault(passage_index, len(numbering) + 1)
+    citations = [
+        Citation(n, passages[p], *support.supporting_span(p, [i for i, c in enumerate(claims) if p in c.markers]))
+        for p, n in numbering.items()
+    ]
+    return _render(answer, claims, numbering), citations
+
+
+def _claims(answer: str, passage_count: int) -> list[_Claim]:
+    """Sentences (with their markers read out), an intro ending in ':' merged with the list after it."""
+    claims: list[_Claim] = []
+    for start, end in sentence_spans(answer):
+        markers = [
+            int(number) - 1
+            for group in MARKER_GROUP.finditer(answer, start, end)
+            for number in re.split(r"\s*[,;]\s*", group.group(1))
+            if 0 < int(number) <= passage_count
+        ]
+        stripped = MARKER_GROUP.sub("", answer[start:end]).strip()
+        previous = claims[-1] if claims else None
+        joins_previous = (
+            previous is not None
+            and (
+                not re.search(r"\w", stripped)  # a marker standing alone after its sentence: "… Text. [2]"
+                or (LIST_ITEM.match(answer[start:end]) and _opens_list(answer, previous))
+            )
+        )
+        if joins_previous:
+            previous.end = end
+            previous.markers += [m for m in markers if m not in previous.markers]
+        else:
+            claims.append(_Claim(start, end, list(dict.fromkeys(markers))))
+    return claims
+
+
+def _opens_list(answer: str, claim: _Claim) -> bool:
+    first_line = MARKER_GROUP.sub("", answer[claim.start : claim.end]).split("\n", 1)[0].rstrip()
+    return first_line.endswith(":") or bool(LIST_ITEM.match(answer[claim.start : claim.end]))
+
+
+def _render(answer: str, claims: list[_Claim], numbering: dict[int, int]) -> str:
+    """The answer as written, each claim's markers replaced by its verified ones at its end."""
+    parts, cursor = [], 0
+    for claim in claims:
+        parts.append(MARKER_GROUP.sub("", answer[cursor : claim.start]))
+        body = MARKER_GROUP.sub("", answer[claim.start : claim.end]).rstrip()
+        markers = "".join(f"[{numbering[p]}]" for p in claim.markers if p in numbering)
+        if markers:
+            match = TRAILING_PUNCTUATION.search(body)
+            cut = match.start() if match else len(body)
+            body = f"{body[:cut]} {markers}{body[cut:]}"
+        parts.append(body)
+        cursor = claim.end
+    parts.append(MARKER_GROUP.sub("", answer[cursor:]))
+    return "".join(parts).strip()
+
+
+class _Support:
+    """Support of each claim by each passage sentence, computed once."""
+
+    def __init__(self, claims: list[str], passages: list[Passage], embedder: Embedder) -> None:
+        self.spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
+        self.owners = np.array([p for p, spans in enumerate(self.spans) for _ in spans])
+        sentences = [passages[p].text[a:b] for p, spans in enumerate(self.spans) for a, b in spans]
+        vectors = embedder.embed(claims + sentences)
+        cosine = vectors[: len(claims)] @ vectors[len(claims) :].T
+        self.matrix = np.maximum(cosine, _containment(claims, sentences))  # claim × passage sentence
+
+    def _columns(self, passage_index: int) -> np.ndarray:
+        return np.flatnonzero(self.owners == passage_index)
+
+    def score(self, claim_index: int, passage_index: int) -> float:
+        return float(self.matrix[claim_index, self._columns(passage_index)].max())
+
+    def best_passage(self, claim_index: int) -> int:
+        return int(self.owners[int(np.argmax(self.matrix[claim_index]))])
+
+    def supporting_span(self, passage_index: int, claim_indices: list[int]) -> tuple[int, int, float]:
+        """The passage sentence that best supports the claims citing it."""
+        columns = self._columns(passage_index)
+        scores = self.matrix[np.ix_(claim_indices, columns)].max(axis=0)
+        best = int(np.argmax(scores))
+        start, end = self.spans[passage_index][best]
+        return start, end, float(scores[best])
+
+
+def _containment(claims: list[str], sentences: list[str]) -> np.ndarray:
+    """Share of each claim's stemmed words that occur in each sentence."""
+    sentence_tokens = [set(tokenize(s)) for s in sentences]
+    matrix = np.zeros((len(claims), len(sentences)), dtype=np.float32)
+    for i, claim in enumerate(claims):
+        words = set(tokenize(claim))
+        if words:
+            matrix[i] = [len(words & tokens) / len(words) for tokens in sentence_tokens]
+    return matrix

@@ -1,0 +1,77 @@
+"""BM25 over the indexed chunks, in our process (local Chroma has no lexical ranking).
+
+Tokens are lower-cased, stemmed with the Snowball German stemmer and folded (ä→a, ß→ss), so
+"Märkte", "Markt" and "markte" meet; German and English stop words are dropped.
+"""
+
+import json
+import re
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import bm25s
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
+
+WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN)
+FOLDING = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+_stemmer = Stemmer.Stemmer("german")
+
+
+def tokenize(text: str) -> list[str]:
+    words = [w for w in WORD.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return [stem.translate(FOLDING) for stem in _stemmer.stemWords(words) if stem not in STOPWORDS]
+
+
+class LexicalIndex:
+    """An immutable BM25 index over (chunk id, text) pairs, saved with the fingerprint it was built for."""
+
+    def __init__(self, model: bm25s.BM25 | None, chunk_ids: list[str], fingerprint: str) -> None:
+        self._model = model
+        self.chunk_ids = chunk_ids
+        self.fingerprint = fingerprint
+        self._vocab = model.vocab_dict if model is not None else {}
+
+    @classmethod
+    def build(cls, chunks: Iterable[tuple[str, str]], fingerprint: str) -> "LexicalIndex":
+        chunk_ids, token_lists = [], []
+        for chunk_id, text in chunks:
+            chunk_ids.append(chunk_id)
+            token_lists.append(tokenize(text) or ["\u2205"])  # bm25s needs one token per document
+        if not chunk_ids:
+            return cls(None, [], fingerprint)
+        model = bm25s.BM25()
+        model.index(token_lists, show_progress=False)
+        return cls(model, chunk_ids, fingerprint)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        tokens = [t for t in tokenize(query) if t in self._vocab]
+        if self._model is None or not tokens:
+            return []
+        k = min(k, len(self.chunk_ids))
+        indices, scores = self._model.retrieve([tokens], k=k, show_progress=False, n_threads=1)
+        return [(self.chunk_ids[i], float(s)) for i, s in zip(indices[0], scores[0], strict=True) if s > 0]
+
+    def save(self, folder: Path) -> None:
+        """Write to a temporary folder, then swap it in, so a reader never sees half an index."""
+        staging = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        if self._model is not None:
+            self._model.save(str(staging), show_progress=False)
+        manifest = {"fingerprint": self.fingerprint, "chunk_ids": self.chunk_ids}
+        (staging / "chunks.json").write_text(json.dumps(manifest))
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex | None":
+        try:
+            manifest = json.loads((folder / "chunks.json").read_text())
+            fingerprint, chunk_ids = manifest["fingerprint"], manifest["chunk_ids"]
+            model = bm25s.BM25.load(str(folder), show_progress=False) if chunk_ids else None
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(model, chunk_ids, fingerprint)

@@ -1,0 +1,51 @@
+"""Messages for the language model, built from the plain-text templates in prompts/."""
+
+from functools import cache
+
+from rag.settings import PROJECT_ROOT
+
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+LANGUAGE_NAMES = {"de": "German", "en": "English"}
+Messages = list[dict[str, str]]
+
+
+@cache
+def template(name: str) -> str:
+    return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8").strip()
+
+
+def not_covered(lang: str) -> str:
+    return template(f"not_covered_{lang}")
+
+
+def as_data(text: str) -> str:
+    """Passage text cannot open or close a delimiter tag: angle brackets become look-alikes."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def answer_messages(question: str, passages: list[tuple[int, str, str]], lang: str) -> Messages:
+    """System rules plus one user message: numbered (n, title, text) passages, then the question."""
+    rendered = "\n".join(
+        template(f"passage_{lang}").format(n=n, title=as_data(title).replace('"', "'"), text=as_data(text))
+        for n, title, text in passages
+    )
+    return [
+        {"role": "system", "content": template(f"system_{lang}")},
+        {"role": "user", "content": template(f"user_{lang}").format(passages=rendered, question=question)},
+    ]
+
+
+def translation_messages(question: str, target_lang: str) -> Messages:
+    return [
+        {"role": "system", "content": template("translate").format(target=LANGUAGE_NAMES[target_lang])},
+        {"role": "user", "content": question},
+    ]
+
+
+def condense_messages(question: str, history: list[dict[str, str]], lang: str) -> Messages:
+    """History is [{'role': 'user'|'assistant', 'content': ...}]; the last turns matter most."""
+    turns = "\n".join(f"{turn['role']}: {turn['content'][:600]}" for turn in history[-4:])
+    return [
+        {"role": "system", "content": template(f"condense_{lang}")},
+        {"role": "user", "content": f"{turns}\nuser: {question}"},
+    ]

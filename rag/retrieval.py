@@ -1,0 +1,178 @@
+"""Question → passages: dense search in the store plus BM25, for the question and its translation, fused.
+
+Fusion is a weighted sum of normalised scores by default (`RAG_FUSION=weighted`): on the gold set
+it ranks better than reciprocal-rank fusion (`RAG_FUSION=rrf`, kept for comparison); see README.
+"""
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.embedders import Embedder
+from rag.lexical import LexicalIndex
+from rag.registry import Registry
+from rag.store import StoredChunk, VectorStore
+
+RRF_K = 60  # the usual reciprocal-rank constant: dampens the head of each list
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Fusion:
+    method: str  # "weighted" or "rrf"
+    dense_weight: float
+    lexical_weight: float
+
+
+@dataclass
+class Passage:
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float  # fused score
+    dense_score: float  # best cosine similarity to any query; 0.0 when only BM25 found it
+    lexical_score: float  # best BM25 score; 0.0 when only dense search found it
+
+    def to_json(self) -> dict[str, Any]:
+        meta = self.metadata
+        return {
+            "text": self.text,
+            "source": meta.get("source"),
+            "title": meta.get("title"),
+            "author": meta.get("author"),
+            "date": meta.get("date"),
+            "kind": meta.get("kind"),
+            "lang": meta.get("lang"),
+            "heading": meta.get("heading"),
+            "page": meta.get("page"),
+            "url": meta.get("url"),
+            "chunk_id": self.chunk_id,
+            "score": round(self.score, 4),
+            "dense_score": round(self.dense_score, 4),
+            "lexical_score": round(self.lexical_score, 4),
+        }
+
+
+class Retriever:
+    def __init__(
+        self,
+        embedder: Embedder,
+        store: VectorStore,
+        registry: Registry,
+        lexical_dir: Path,
+        candidates: int,
+        fusion: Fusion,
+    ) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.registry = registry
+        self.lexical_dir = lexical_dir
+        self.candidates = candidates
+        self.fusion = fusion
+        self._lexical: LexicalIndex | None = None
+        self._lock = threading.Lock()
+
+    def search(self, queries: list[Query], k: int) -> list[Passage]:
+        lexical, current = self._refresh()
+        fused: dict[str, float] = {}
+        found: dict[str, StoredChunk] = {}
+        best_dense: dict[str, float] = {}
+        best_lexical: dict[str, float] = {}
+        for query in queries:
+            dense = [
+                hit
+                for hit in self.store.query(self.embedder.embed_query(query.text), self.candidates)
+                if current.get(hit.metadata.get("doc_id")) == hit.metadata.get("content_hash")
+            ]
+            lexical_hits = lexical.search(query.text, self.candidates)
+            for hit in dense:
+                found.setdefault(hit.chunk_id, hit)
+                best_dense[hit.chunk_id] = max(best_dense.get(hit.chunk_id, 0.0), hit.score)
+            for chunk_id, score in lexical_hits:
+                best_lexical[chunk_id] = max(best_lexical.get(chunk_id, 0.0), score)
+            scores = self._fuse([(hit.chunk_id, hit.score) for hit in dense], lexical_hits)
+            for chunk_id, score in scores.items():
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + query.weight * score
+        top = sorted(fused, key=lambda cid: (-fused[cid], -best_dense.get(cid, 0.0)))[:k]
+        missing = [cid for cid in top if cid not in found]
+        if missing:
+            found.update({chunk.chunk_id: chunk for chunk in self.store.get(missing)})
+        return [
+            Passage(
+                cid,
+                found[cid].text,
+                found[cid].metadata,
+                fused[cid],
+                best_dense.get(cid, 0.0),
+                best_lexical.get(cid, 0.0),
+            )
+            for cid in top
+            if cid in found
+        ]
+
+    def _fuse(self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]]) -> dict[str, float]:
+        fusion = self.fusion
+        scores: dict[str, float] = {}
+        if fusion.method == "rrf":
+            for ranking in (dense, lexical):
+                for rank, (chunk_id, _) in enumerate(ranking):
+                    scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            return scores
+        for ranking, weight in ((dense, fusion.dense_weight), (lexical, fusion.lexical_weight)):
+            for chunk_id, normalised in _min_max(ranking).items():
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * normalised
+        return scores
+
+    def _refresh(self) -> tuple[LexicalIndex, dict[str, str]]:
+        """Follow the registry: the current document versions, and a lexical index that matches them."""
+        with self._lock:
+            documents = self.registry.documents()
+            current = {doc_id: record.content_hash for doc_id, record in documents.items()}
+            fingerprint = _fingerprint([(d, r.content_hash, r.chunk_count) for d, r in sorted(documents.items())])
+            if self._lexical is None or self._lexical.fingerprint != fingerprint:
+                self._lexical = self._load_or_build_lexical(fingerprint, current)
+            return self._lexical, current
+
+    def _load_or_build_lexical(self, fingerprint: str, current: dict[str, str]) -> LexicalIndex:
+        loaded = LexicalIndex.load(self.lexical_dir)
+        if loaded is not None and loaded.fingerprint == fingerprint:
+            return loaded
+        chunks = [
+            (chunk.chunk_id, lexical_text(chunk.metadata, chunk.text))
+            for chunk in self.store.all_chunks()
+            if current.get(chunk.metadata.get("doc_id")) == chunk.metadata.get("content_hash")
+        ]
+        built = LexicalIndex.build(chunks, fingerprint)
+        built.save(self.lexical_dir)
+        return built
+
+
+def _min_max(ranking: list[tuple[str, float]]) -> dict[str, float]:
+    """Scores mapped onto 0..1 between the weakest and the strongest candidate of one list."""
+    if not ranking:
+        return {}
+    values = [score for _, score in ranking]
+    low, high = min(values), max(values)
+    if high <= low:
+        return {chunk_id: 1.0 for chunk_id, _ in ranking}
+    return {chunk_id: (score - low) / (high - low) for chunk_id, score in ranking}
+
+
+def lexical_text(metadata: dict[str, Any], text: str) -> str:
+    """Title and heading count as words of the chunk, as they do for the embedder."""
+    return " ".join(part for part in (metadata.get("title"), metadata.get("heading"), text) if part)
+
+
+def _fingerprint(versions: list[tuple[str, str, int]]) -> str:
+    """Names the exact chunk set: each document's id, content hash and chunk count."""
+    digest = hashlib.sha256()
+    for doc_id, content, chunks in versions:
+        digest.update(f"{doc_id}:{content}:{chunks};".encode())
+    return digest.hexdigest()
