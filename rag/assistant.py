@@ -14,6 +14,7 @@ from rag.citations import Citation, verify
 from rag.embedders import Embedder
 from rag.generators import Generator
 from rag.language import detect_question_language, other_language
+from rag.lexical import tokenize
 from rag.prompts import answer_messages, condense_messages, not_covered, translation_messages
 from rag.retrieval import Passage, Query, Retriever
 from rag.sentences import sentence_spans
@@ -174,21 +175,28 @@ class Assistant:
 
     def _extract(self, focus: "_Focus", passages: list[Passage]) -> Iterator[str]:
         """The extractive answer: the passage sentences closest to the question, each cited."""
-        picked = focus.best_sentences(EXTRACTIVE_SENTENCES, self.settings.support_threshold)
+        picked = focus.best_sentences(EXTRACTIVE_SENTENCES, self.settings.extractive_min_similarity)
         for rank, (passage_index, start, end) in enumerate(picked):
             sentence = passages[passage_index].text[start:end].strip()
             yield ("" if rank == 0 else " ") + f"{sentence} [{passage_index + 1}]"
 
 
 class _Focus:
-    """How close each passage sentence is to the question, for excerpts and extractive answers."""
+    """How relevant each passage sentence is to the question, for excerpts and extractive answers.
+
+    Relevance is the mean of embedding similarity and the share of the question's stemmed words the
+    sentence contains: similarity alone favours sentences that merely sound like the question.
+    """
 
     def __init__(self, question: str, passages: list[Passage], embedder: Embedder) -> None:
         self.passages = passages
         self.spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
         texts = [p.text[a:b] for p, spans in zip(passages, self.spans, strict=True) for a, b in spans]
         vectors = embedder.embed([question, *texts])
-        flat = vectors[1:] @ vectors[0]
+        question_words = set(tokenize(question))
+        overlap = np.array([len(question_words & set(tokenize(t))) / max(len(question_words), 1) for t in texts])
+        flat = (vectors[1:] @ vectors[0] + overlap) / 2
+        self.quotable = [_quotable(t) for t in texts]
         self.scores, offset = [], 0
         for spans in self.spans:
             self.scores.append(flat[offset : offset + len(spans)])
@@ -200,6 +208,8 @@ class _Focus:
         if len(text) <= limit:
             return text
         low = high = int(np.argmax(scores))
+        if spans[low][1] - spans[low][0] > limit:
+            return text[spans[low][0] : spans[low][0] + limit].rsplit(" ", 1)[0]
         while True:
             candidates = [i for i in (low - 1, high + 1) if 0 <= i < len(spans)]
             candidates = [i for i in candidates if spans[max(high, i)][1] - spans[min(low, i)][0] <= limit]
@@ -210,12 +220,20 @@ class _Focus:
         return text[spans[low][0] : spans[high][1]]
 
     def best_sentences(self, count: int, threshold: float) -> list[tuple[int, int, int]]:
-        ranked = sorted(
-            ((float(score), p, i) for p, scores in enumerate(self.scores) for i, score in enumerate(scores)),
-            reverse=True,
-        )
-        picked = [(p, *self.spans[p][i]) for score, p, i in ranked[:count] if score >= threshold]
-        return picked
+        flat_index = 0
+        ranked = []
+        for p, scores in enumerate(self.scores):
+            for i, score in enumerate(scores):
+                if self.quotable[flat_index] and score >= threshold:
+                    ranked.append((float(score), p, i))
+                flat_index += 1
+        return [(p, *self.spans[p][i]) for _, p, i in sorted(ranked, reverse=True)[:count]]
+
+
+def _quotable(sentence: str) -> bool:
+    """A statement worth quoting: no question, heading or fragment."""
+    sentence = sentence.strip()
+    return len(sentence.split()) >= 6 and not sentence.endswith("?") and not sentence.startswith("#")
 
 
 def _says_not_covered(text: str) -> bool:

