@@ -13,9 +13,10 @@ import numpy as np
 from rag.citations import Citation, verify
 from rag.embedders import Embedder
 from rag.generators import Generator
+from rag.grounding import missing_identifiers
 from rag.language import detect_question_language, other_language
 from rag.lexical import tokenize
-from rag.prompts import answer_messages, condense_messages, not_covered, translation_messages
+from rag.prompts import answer_messages, condense_messages, not_covered, not_covered_patterns, translation_messages
 from rag.retrieval import Passage, Query, Retriever
 from rag.sentences import sentence_spans
 from rag.settings import Settings
@@ -126,11 +127,20 @@ class Assistant:
             timings.setdefault("first_token", _ms(started))
             text += token
             yield Token(token)
-        if _says_not_covered(text) or not text.strip():
+        verified, citations = verify(text, passages, self.embedder, self.settings.support_threshold)
+        if _says_not_covered(text) or not citations or self._off_subject(standalone, lang, citations):
             yield Done(answer(not_covered(lang), True, []))
             return
-        verified, citations = verify(text, passages, self.embedder, self.settings.support_threshold)
         yield Done(answer(verified, False, citations))
+
+    def _off_subject(self, question: str, lang: str, citations: list[Citation]) -> bool:
+        """The cited documents don't mention a name or figure the question asks about."""
+        documents = []
+        for doc_id in dict.fromkeys(c.passage.metadata.get("doc_id") for c in citations):
+            chunks = self.retriever.store.document_chunks(doc_id)
+            title = chunks[0].metadata.get("title") or "" if chunks else ""
+            documents.append(" ".join([title, *(chunk.text for chunk in chunks)]))
+        return bool(missing_identifiers(question, lang, documents, self.retriever.document_frequency))
 
     def _checked(self, question: str) -> str:
         question = " ".join(str(question).split())
@@ -237,8 +247,10 @@ def _quotable(sentence: str) -> bool:
 
 
 def _says_not_covered(text: str) -> bool:
-    normalised = " ".join(text.casefold().split())
-    return any(" ".join(not_covered(code).casefold().split()).rstrip(".") in normalised for code in ("de", "en"))
+    """The model declined: its first sentence says the sources don't answer."""
+    spans = sentence_spans(text)
+    first = text[spans[0][0] : spans[0][1]] if spans else text
+    return any(pattern.search(first) for pattern in not_covered_patterns())
 
 
 def _ms(started: float) -> float:

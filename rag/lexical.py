@@ -7,6 +7,7 @@ Tokens are lower-cased, stemmed with the Snowball German stemmer and folded (ä�
 import json
 import re
 import shutil
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,23 +29,29 @@ def tokenize(text: str) -> list[str]:
 class LexicalIndex:
     """An immutable BM25 index over (chunk id, text) pairs, saved with the fingerprint it was built for."""
 
-    def __init__(self, model: bm25s.BM25 | None, chunk_ids: list[str], fingerprint: str) -> None:
+    def __init__(
+        self, model: bm25s.BM25 | None, chunk_ids: list[str], fingerprint: str, document_frequency: dict[str, int]
+    ) -> None:
         self._model = model
         self.chunk_ids = chunk_ids
         self.fingerprint = fingerprint
+        self.document_frequency = document_frequency  # token → number of chunks holding it
         self._vocab = model.vocab_dict if model is not None else {}
 
     @classmethod
     def build(cls, chunks: Iterable[tuple[str, str]], fingerprint: str) -> "LexicalIndex":
         chunk_ids, token_lists = [], []
+        frequency: Counter[str] = Counter()
         for chunk_id, text in chunks:
             chunk_ids.append(chunk_id)
-            token_lists.append(tokenize(text) or ["\u2205"])  # bm25s needs one token per document
+            tokens = tokenize(text)
+            frequency.update(set(tokens))
+            token_lists.append(tokens or ["\u2205"])  # bm25s needs one token per document
         if not chunk_ids:
-            return cls(None, [], fingerprint)
+            return cls(None, [], fingerprint, {})
         model = bm25s.BM25()
         model.index(token_lists, show_progress=False)
-        return cls(model, chunk_ids, fingerprint)
+        return cls(model, chunk_ids, fingerprint, dict(frequency))
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         tokens = [t for t in tokenize(query) if t in self._vocab]
@@ -61,7 +68,11 @@ class LexicalIndex:
         staging.mkdir(parents=True)
         if self._model is not None:
             self._model.save(str(staging), show_progress=False)
-        manifest = {"fingerprint": self.fingerprint, "chunk_ids": self.chunk_ids}
+        manifest = {
+            "fingerprint": self.fingerprint,
+            "chunk_ids": self.chunk_ids,
+            "document_frequency": self.document_frequency,
+        }
         (staging / "chunks.json").write_text(json.dumps(manifest))
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
@@ -72,6 +83,6 @@ class LexicalIndex:
             manifest = json.loads((folder / "chunks.json").read_text())
             fingerprint, chunk_ids = manifest["fingerprint"], manifest["chunk_ids"]
             model = bm25s.BM25.load(str(folder), show_progress=False) if chunk_ids else None
+            return cls(model, chunk_ids, fingerprint, manifest["document_frequency"])
         except (OSError, ValueError, KeyError):
             return None
-        return cls(model, chunk_ids, fingerprint)

@@ -1,5 +1,6 @@
 """Messages for the language model, built from the plain-text templates in prompts/."""
 
+import re
 from functools import cache
 
 from rag.settings import PROJECT_ROOT
@@ -16,6 +17,13 @@ def template(name: str) -> str:
 
 def not_covered(lang: str) -> str:
     return template(f"not_covered_{lang}")
+
+
+@cache
+def not_covered_patterns() -> list[re.Pattern[str]]:
+    lines = template("not_covered_patterns").splitlines()
+    patterns = [re.compile(line, re.IGNORECASE) for line in lines if line.strip() and not line.startswith("#")]
+    return patterns + [re.compile(re.escape(not_covered(lang).rstrip(".")), re.IGNORECASE) for lang in ("de", "en")]
 
 
 def as_data(text: str) -> str:

@@ -117,6 +117,11 @@ class Retriever:
             if cid in found
         ]
 
+    def document_frequency(self, token: str) -> int:
+        """In how many current chunks a (tokenized) word occurs."""
+        lexical, _ = self._refresh()
+        return lexical.document_frequency.get(token, 0)
+
     def _fuse(self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]]) -> dict[str, float]:
         fusion = self.fusion
         scores: dict[str, float] = {}

@@ -44,10 +44,12 @@ class Settings(BaseSettings):
         0.14, description="Answer 'not covered' without the model when no passage's cosine similarity reaches this."
     )
     extractive_min_similarity: float = Field(
-        0.3, description="Extractive mode quotes only sentences at least this similar to the question."
+        0.2, description="Extractive mode quotes only sentences at least this similar to the question."
     )
     support_threshold: float = Field(
-        0.45, description="Cosine similarity an answer sentence needs to a passage sentence to be cited to it."
+        0.45,
+        description="Support a claim needs from a passage sentence to be cited to it: the larger of cosine "
+        "similarity and the share of the claim's words in the sentence.",
     )
     context_chars: int = Field(3200, ge=500, description="Passage text sent to the model, in characters, at most.")
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")

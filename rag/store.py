@@ -47,6 +47,8 @@ class VectorStore(Protocol):
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]: ...
 
+    def document_chunks(self, doc_id: str) -> list[StoredChunk]: ...
+
     def location(self) -> str: ...
 
 
@@ -114,6 +116,13 @@ class ChromaStore:
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
         page = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        return [
+            StoredChunk(chunk_id, text, dict(metadata or {}), 0.0)
+            for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+        ]
+
+    def document_chunks(self, doc_id: str) -> list[StoredChunk]:
+        page = self._collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
         return [
             StoredChunk(chunk_id, text, dict(metadata or {}), 0.0)
             for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True)

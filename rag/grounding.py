@@ -1,0 +1,50 @@
+"""Does an answer speak about what the question names? Small models answer a question about one
+company with another company's figures; this catches that without a second model.
+
+A question's identifiers are its numbers and its names: words rare in the corpus that look like a
+name (a run of capitalised words, a capitalised word after "bei"/"von"/"at"/"of"…, an acronym,
+or in English any capitalised word past the first). German capitalises every noun, hence the
+patterns. An answer is grounded when the documents it cites contain them all.
+"""
+
+import re
+from collections.abc import Callable
+
+from rag.lexical import tokenize
+
+# A word in at most this many chunks is an identifier, not a topic word.
+RARE_CHUNKS = 2
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+WORD = r"[A-ZÄÖÜ][\w-]*"
+NAME_PATTERNS = [
+    re.compile(rf"\b{WORD}(?:\s+(?:&\s+)?{WORD})+"),  # Orbis Verpackungen, Brandt & Söhne
+    re.compile(rf"\b(?:bei|von|laut|für|mit|at|of|from|by|for)\s+({WORD})"),  # bei Rotbach, at Falkenberg
+    re.compile(r"\b[A-ZÄÖÜ]{2,}\b"),  # ABM, IFI
+]
+
+
+def identifiers(question: str, lang: str, document_frequency: Callable[[str], int]) -> set[str]:
+    numbers = {_digits(n) for n in NUMBER.findall(question) if len(_digits(n)) >= 2}
+    rest = question.split(maxsplit=1)[1] if " " in question else ""  # the first word is capitalised anyway
+    if lang == "en":
+        candidates = re.findall(rf"\b{WORD}", rest)
+    else:
+        candidates = [m.group(m.lastindex or 0) for pattern in NAME_PATTERNS for m in pattern.finditer(rest)]
+    names = {t for t in tokenize(" ".join(candidates)) if 0 < document_frequency(t) <= RARE_CHUNKS}
+    return numbers | names
+
+
+def missing_identifiers(
+    question: str, lang: str, cited_documents: list[str], document_frequency: Callable[[str], int]
+) -> set[str]:
+    """The question's identifiers that none of the cited documents contains."""
+    wanted = identifiers(question, lang, document_frequency)
+    if not wanted:
+        return set()
+    joined = " ".join(cited_documents)
+    present = set(tokenize(joined)) | {_digits(n) for n in NUMBER.findall(joined)}
+    return wanted - present
+
+
+def _digits(number: str) -> str:
+    return re.sub(r"\D", "", number)
