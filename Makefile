@@ -2,6 +2,8 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Browser tests drive Debian's chromium; Playwright's own browser download cannot work here.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint
 
@@ -16,8 +18,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(PY) -m streamlit run app.py
 
+$(CHROMIUM):
+	apt-get update -qq
+	apt-get install -y -qq chromium
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-test: lint
+test: lint $(CHROMIUM)
 	$(PY) -m pytest

@@ -129,10 +129,17 @@ def ingest_lock(index_dir: Path) -> Iterator[None]:
 
 
 class Ingestor:
-    def __init__(self, settings: Settings, report: Reporter = print, progress: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        report: Reporter = print,
+        progress: bool = True,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.report = report
         self.progress = progress
+        self.on_progress = on_progress  # (chunks embedded, chunks to embed), for a progress bar in a page
         self._embedder: Embedder | None = None
         self._store: VectorStore | None = None
         self._rechunk = False
@@ -257,6 +264,8 @@ class Ingestor:
         for start in range(0, len(texts), batch):
             parts.append(embedder.embed(texts[start : start + batch]))
             bar.update(len(parts[-1]))
+            if self.on_progress:
+                self.on_progress(bar.n, bar.total)
         return np.concatenate(parts)
 
     def _write_group(self, group: list[PreparedDocument], vectors, registry: Registry) -> None:

@@ -1,4 +1,4 @@
-"""`python -m rag ask|eval`: answers with verified citations, and the gold-set evaluation."""
+"""`python -m rag ask|eval|feedback`: answers with verified citations, the gold-set evaluation, votes."""
 
 import argparse
 import json
@@ -7,7 +7,9 @@ from pathlib import Path
 
 from rag.assistant import Answer, Assistant, Done, QuestionError, Sources, Token
 from rag.components import open_assistant
+from rag.conversation import source_line
 from rag.embedders import EmbedderConfigError
+from rag.feedback import FeedbackStore, feedback_path
 from rag.generators import GeneratorError
 from rag.settings import Settings
 from rag.store import IndexUnusableError
@@ -28,8 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--index", type=Path, help="evaluation index folder (default: <data_dir>/eval-index)")
     evaluate.add_argument("--limit", type=int, help="only the first N questions")
     evaluate.add_argument("--details", type=Path, help="write one JSON line per question here")
+    feedback = commands.add_parser("feedback", help="export the votes given in the chat")
+    feedback.add_argument("--export", choices=("csv", "jsonl"), required=True)
+    feedback.add_argument("--output", type=Path, help="file to write (default: standard output)")
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.command == "feedback":
+        return _export_feedback(settings, args.export, args.output)
     try:
         if args.command == "ask":
             if args.index:
@@ -41,6 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexUnusableError, EmbedderConfigError, GeneratorError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _export_feedback(settings: Settings, form: str, output: Path | None) -> int:
+    text = FeedbackStore(feedback_path(settings.data_dir)).export(form)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def _ask(assistant: Assistant, question: str, as_json: bool) -> int:
@@ -89,12 +105,7 @@ def _print_sources(answer: Answer, streamed: str) -> None:
         return
     print(f"\n{'Quellen' if de else 'Sources'}:")
     for citation in answer.citations:
-        meta = citation.passage.to_json()
-        byline = ", ".join(str(part) for part in (meta["author"], meta["date"]) if part)
-        where = meta["url"] or meta["source"]
-        if meta["page"]:
-            where += f", {'S.' if de else 'p.'} {meta['page']}"
-        print(f"[{citation.n}] {meta['title']}" + (f" — {byline}" if byline else "") + f" ({where})")
+        print(f"[{citation.n}] {source_line(citation.passage.to_json(), answer.lang)}")
         print("    " + _excerpt(citation.passage.text, citation.support_start, citation.support_end))
 
 

@@ -69,11 +69,16 @@ class Token:
 
 
 @dataclass
+class Waiting:
+    """The model is answering another question; this one is queued."""
+
+
+@dataclass
 class Done:
     answer: Answer
 
 
-Event = Sources | Token | Done
+Event = Sources | Waiting | Token | Done
 
 
 class Assistant:
@@ -101,6 +106,8 @@ class Assistant:
         passages = self.retriever.search(queries, self.settings.top_k)
         timings = {"retrieve": _ms(started)}
         yield Sources(passages, standalone)
+        if self.generator.busy():
+            yield Waiting()
 
         def answer(text: str, abstained: bool, citations: list[Citation]) -> Answer:
             timings.setdefault("first_token", _ms(started))
@@ -161,7 +168,8 @@ class Assistant:
 
     def _queries(self, question: str, lang: str) -> list[Query]:
         queries = [Query(question)]
-        if self.settings.translation_weight > 0 and self.generator.uses_model:
+        # With the model busy, the translated search would hold back the sources: skip it.
+        if self.settings.translation_weight > 0 and self.generator.uses_model and not self.generator.busy():
             translated = self._complete(translation_messages(question, other_language(lang)))
             if translated and translated.casefold() != question.casefold():
                 queries.append(Query(translated, self.settings.translation_weight))

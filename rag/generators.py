@@ -23,6 +23,10 @@ class Generator(Protocol):
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]: ...
 
+    def busy(self) -> bool:
+        """Another request is using the model right now; this one would wait."""
+        ...
+
 
 class LlamaCppGenerator:
     """A GGUF model in this process, loaded once; one generation at a time (llama.cpp state is shared)."""
@@ -41,6 +45,9 @@ class LlamaCppGenerator:
             self._llama = Llama(model_path=str(model_path), n_ctx=context, n_threads=threads, verbose=False)
         except (ValueError, RuntimeError) as error:
             raise GeneratorError(f"cannot load {model_path} as a GGUF model: {error}") from None
+
+    def busy(self) -> bool:
+        return self.lock.locked()
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         with self.lock:
@@ -65,6 +72,9 @@ class OpenAICompatibleGenerator:
         self.temperature = temperature
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.timeout = timeout
+
+    def busy(self) -> bool:
+        return False  # the server queues requests itself
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         body = {
@@ -107,6 +117,9 @@ class ExtractiveGenerator:
 
     name = "extractive"
     uses_model = False
+
+    def busy(self) -> bool:
+        return False
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         raise GeneratorError("the extractive generator writes no text from a prompt")

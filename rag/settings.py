@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     )
     context_chars: int = Field(3200, ge=500, description="Passage text sent to the model, in characters, at most.")
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")
+    allow_upload: bool = Field(False, description="Show the document upload in the chat page's sidebar.")
+    allowed_origins: str = Field(
+        "", description="Comma-separated origins (https://intranet.example) whose pages may call the API."
+    )
+    rate_limit_per_minute: int = Field(10, ge=1, description="Questions one client may ask the API per minute.")
+    max_body_kb: int = Field(64, ge=1, description="Larger API request bodies are refused with 413.")
 
     generator: Literal["llama", "openai", "extractive"] = Field(
         "llama", description="`llama` (in-process GGUF), `openai` (compatible server) or `extractive` (no model)."

@@ -49,3 +49,90 @@ def indexed_settings(data_dir: Path, *folders: Path, **overrides) -> Settings:
     report, _ = run_ingest(settings, list(folders) or [PROJECT_ROOT / "corpus"])
     assert report.failed == 0
     return settings
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
+    """Poll until `url` answers 200; fail early, with the log, if the process dies."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with opener.open(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+class AppServer:
+    """`streamlit run app.py` on a free loopback port, as the README's run command starts it."""
+
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir / f"app-{self.port}.log"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port)]
+        environment = {**os.environ, "RAG_DATA_DIR": str(data_dir), **env}
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=log)
+
+    def __enter__(self) -> "AppServer":
+        wait_for_http(f"{self.url}/_stcore/health", self.process, self.log)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags from the machine notes: no background traffic to Google, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+
+
+PASSAGE_KEYS = {"text", "source", "title", "page", "url", "chunk_id", "score"}
+
+
+def assert_answer_contract(answer: dict, question: str) -> None:
+    assert set(answer) >= {"question", "answer", "abstained", "citations", "retrieved", "model", "timings_ms"}
+    assert answer["question"] == question and isinstance(answer["abstained"], bool)
+    assert set(answer["model"]) == {"embedder", "generator"}
+    assert set(answer["timings_ms"]) == {"retrieve", "first_token", "total"}
+    assert 0 <= answer["timings_ms"]["retrieve"] <= answer["timings_ms"]["total"]
+    assert answer["retrieved"] and all(set(p) >= PASSAGE_KEYS for p in answer["retrieved"])
+    assert [p["score"] for p in answer["retrieved"]] == sorted((p["score"] for p in answer["retrieved"]), reverse=True)
+    retrieved_ids = {p["chunk_id"] for p in answer["retrieved"]}
+    for n, citation in enumerate(answer["citations"], start=1):
+        assert PASSAGE_KEYS | {"n"} <= set(citation) and citation["n"] == n
+        assert citation["chunk_id"] in retrieved_ids, "a citation points outside the retrieved passages"
+        assert f"[{n}]" in answer["answer"]

@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import indexed_settings, smollm_path
+from helpers import assert_answer_contract, indexed_settings, smollm_path
 
 from rag.settings import PROJECT_ROOT
 
-PASSAGE_KEYS = {"text", "source", "title", "page", "url", "chunk_id", "score"}
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
 
 
@@ -32,26 +31,11 @@ def ask(*args: str, stdin: str | None = None, **env: str) -> subprocess.Complete
     )
 
 
-def assert_contract(answer: dict, question: str) -> None:
-    assert set(answer) >= {"question", "answer", "abstained", "citations", "retrieved", "model", "timings_ms"}
-    assert answer["question"] == question and isinstance(answer["abstained"], bool)
-    assert set(answer["model"]) == {"embedder", "generator"}
-    assert set(answer["timings_ms"]) == {"retrieve", "first_token", "total"}
-    assert 0 <= answer["timings_ms"]["retrieve"] <= answer["timings_ms"]["total"]
-    assert answer["retrieved"] and all(set(p) >= PASSAGE_KEYS for p in answer["retrieved"])
-    assert [p["score"] for p in answer["retrieved"]] == sorted((p["score"] for p in answer["retrieved"]), reverse=True)
-    retrieved_ids = {p["chunk_id"] for p in answer["retrieved"]}
-    for n, citation in enumerate(answer["citations"], start=1):
-        assert PASSAGE_KEYS | {"n"} <= set(citation) and citation["n"] == n
-        assert citation["chunk_id"] in retrieved_ids, "a citation points outside the retrieved passages"
-        assert f"[{n}]" in answer["answer"]
-
-
 def test_json_answer_with_the_extractive_generator(index_dir: Path) -> None:
     result = ask(FIVE_FACTORS, "--json", "--index", str(index_dir), RAG_GENERATOR="extractive")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert_contract(answer, FIVE_FACTORS)
+    assert_answer_contract(answer, FIVE_FACTORS)
     assert answer["model"] == {"embedder": "use-multilingual", "generator": "extractive"}
     assert not answer["abstained"] and answer["citations"] and "Informationsaustausch" in answer["answer"]
 
@@ -71,7 +55,7 @@ def test_stdin_answers_every_line_in_one_process_with_a_real_model(index_dir: Pa
     assert len(lines) == 4, "the blank line is skipped, every other line answered"
     assert lines[2] == {"question": "x" * 1200, "error": "question: 1200 characters, over the limit of 1000"}
     for line, question in zip([lines[0], lines[1], lines[3]], [questions[0], questions[2], questions[4]], strict=True):
-        assert_contract(line, question)
+        assert_answer_contract(line, question)
         assert line["model"]["generator"] == "llama.cpp:SmolLM2-135M-Instruct.Q4_1.gguf"
     assert result.returncode == 1, "one line failed"
 

@@ -1,0 +1,210 @@
+"""HTTP routes beside the chat page: ask (JSON or Server-Sent Events), health, the API description, the widget."""
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from api.openapi import OPENAPI
+from api.security import OriginGuard, RateLimiter, parse_origins
+from rag.assistant import Assistant, Done, QuestionError, Sources, Token, Waiting
+from rag.components import open_retriever, shared_model
+from rag.generators import GeneratorError
+from rag.registry import Registry, registry_path
+from rag.retrieval import Retriever
+from rag.settings import PROJECT_ROOT, Settings
+from rag.store import IndexUnusableError
+
+WIDGET = PROJECT_ROOT / "widget" / "widget.js"
+MODEL_WAIT_SECONDS = 120
+log = logging.getLogger(__name__)
+
+
+class RequestError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": self.code, "message": self.message}, self.status, headers=self.headers)
+
+
+class Api:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.model = shared_model(settings.model_dump_json())
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self._retriever: Retriever | None = None
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/api/ask", self.ask, methods=["POST"]),
+            Route("/api/ask/stream", self.ask_stream, methods=["POST"]),
+            Route("/api/health", self.health, methods=["GET"]),
+            Route("/api/openapi.json", self.openapi, methods=["GET"]),
+            Route("/widget.js", self.widget, methods=["GET"]),
+        ]
+
+    async def ask(self, request: Request) -> Response:
+        try:
+            question, history, lang = await self._question(request)
+            assistant = await run_in_threadpool(self._assistant)
+            answer = await run_in_threadpool(assistant.ask, question, history, lang)
+        except RequestError as error:
+            return error.response()
+        except QuestionError as error:
+            return RequestError(422, "invalid_request", str(error)).response()
+        return JSONResponse(answer.to_json())
+
+    async def ask_stream(self, request: Request) -> Response:
+        try:
+            question, history, lang = await self._question(request)
+            assistant = await run_in_threadpool(self._assistant)
+        except RequestError as error:
+            return error.response()
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(
+            _server_sent_events(assistant, question, history, lang), media_type="text/event-stream", headers=headers
+        )
+
+    async def health(self, request: Request) -> Response:
+        registry = Registry(registry_path(self.settings.index_dir))
+        try:
+            documents = registry.documents().values()
+            last = (registry.get_meta("last_ingest") or {}).get("finished_at")
+        finally:
+            registry.close()
+        model: dict[str, Any] = {"embedder": self.settings.embedder, "ready": self.model.ready()}
+        if self.model.ready():
+            try:
+                model["generator"] = self.model.get().name
+            except GeneratorError as error:
+                model["error"] = str(error)
+        index = {"documents": len(documents), "chunks": sum(d.chunk_count for d in documents), "last_ingest": last}
+        return JSONResponse({"status": "ok", "index": index, "model": model})
+
+    async def openapi(self, request: Request) -> Response:
+        return JSONResponse(OPENAPI)
+
+    async def widget(self, request: Request) -> Response:
+        return Response(WIDGET.read_text(encoding="utf-8"), media_type="application/javascript")
+
+    async def _question(self, request: Request) -> tuple[str, list[dict[str, str]], str | None]:
+        """The checked request: size, JSON shape and rate limit; RequestError says what is wrong."""
+        limit = self.settings.max_body_kb * 1024
+        body = await _read_limited(request, limit)
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise RequestError(400, "malformed_json", "The request body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise RequestError(422, "invalid_request", "The request body must be a JSON object.")
+        question, history, lang = data.get("question"), data.get("history", []), data.get("lang")
+        if not isinstance(question, str):
+            raise RequestError(422, "invalid_request", "question: must be a string.")
+        if len(question) > self.settings.max_question_chars:
+            raise RequestError(
+                413,
+                "question_too_long",
+                f"question: {len(question)} characters, over the limit of {self.settings.max_question_chars}.",
+            )
+        if lang not in (None, "de", "en"):
+            raise RequestError(422, "invalid_request", "lang: must be 'de' or 'en'.")
+        history = _checked_history(history)
+        retry = self.limiter.retry_after(request.client.host if request.client else "unknown")
+        if retry is not None:
+            raise RequestError(
+                429, "rate_limited", f"Too many questions; try again in {retry} s.", {"Retry-After": str(retry)}
+            )
+        if not " ".join(question.split()):
+            raise RequestError(422, "invalid_request", "question: must not be empty.")
+        return question, history, lang
+
+    def _assistant(self) -> Assistant:
+        try:
+            generator = self.model.get(timeout=MODEL_WAIT_SECONDS)
+            if self._retriever is None:
+                self._retriever = open_retriever(self.settings)
+        except TimeoutError:
+            raise RequestError(503, "model_loading", "The model is still loading.", {"Retry-After": "10"}) from None
+        except (GeneratorError, IndexUnusableError) as error:
+            log.error("assistant unavailable: %s", error)
+            raise RequestError(503, "unavailable", "The assistant is not available right now.") from None
+        return Assistant(self.settings, self._retriever.embedder, self._retriever, generator)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, "body_too_large", f"The request body is over {limit // 1024} KB.")
+    body = b""
+    async for part in request.stream():
+        body += part
+        if len(body) > limit:
+            raise RequestError(413, "body_too_large", f"The request body is over {limit // 1024} KB.")
+    return body
+
+
+def _checked_history(history: Any) -> list[dict[str, str]]:
+    if not isinstance(history, list) or len(history) > 20:
+        raise RequestError(422, "invalid_request", "history: must be a list of at most 20 turns.")
+    for turn in history:
+        if (
+            not isinstance(turn, dict)
+            or turn.get("role") not in ("user", "assistant")
+            or not isinstance(turn.get("content"), str)
+            or len(turn["content"]) > 4000
+        ):
+            raise RequestError(
+                422,
+                "invalid_request",
+                "history: each turn needs role 'user' or 'assistant' and content (≤ 4000 chars).",
+            )
+    return history
+
+
+def _server_sent_events(
+    assistant: Assistant, question: str, history: list[dict[str, str]], lang: str | None
+) -> Iterator[str]:
+    """`sources`, then `waiting` if queued, `token`s, and `done` with the verified answer (or `error`)."""
+    try:
+        for event in assistant.stream(question, history, lang):
+            if isinstance(event, Sources):
+                passages = [passage.to_json() for passage in event.passages]
+                yield _event("sources", {"passages": passages, "standalone_question": event.standalone_question})
+            elif isinstance(event, Waiting):
+                yield _event("waiting", {"message": "queued: the model is answering another question"})
+            elif isinstance(event, Token):
+                yield _event("token", {"text": event.text})
+            elif isinstance(event, Done):
+                yield _event("done", event.answer.to_json())
+    except QuestionError as error:
+        yield _event("error", {"error": "invalid_request", "message": str(error)})
+    except GeneratorError as error:
+        log.error("generation failed: %s", error)
+        yield _event("error", {"error": "unavailable", "message": "The model failed to answer."})
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def server_parts(settings: Settings) -> dict[str, Any]:
+    """Routes, middleware and error handler of the HTTP side, for st.App (and for tests, a Starlette app)."""
+    return {
+        "routes": Api(settings).routes(),
+        "middleware": [Middleware(OriginGuard, allowed=parse_origins(settings.allowed_origins))],
+        "exception_handlers": {Exception: internal_error},
+    }
+
+
+async def internal_error(request: Request, error: Exception) -> Response:
+    """Whatever went wrong is logged here; the client gets no trace of it."""
+    log.exception("unhandled error on %s", request.url.path, exc_info=error)
+    return JSONResponse({"error": "internal_error", "message": "Something went wrong on the server."}, 500)

@@ -1,0 +1,83 @@
+"""The chat page in a real headless browser: Debian's chromium driven by Playwright (no browser download)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, AppServer, indexed_settings
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
+ANSWER_DONE = "[data-testid='stFeedback']"  # the vote buttons appear once the answer is final
+
+XSS_ARTICLE = """---
+title: "Quokka-Leitfaden <img src=x onerror=\\"window.__xss='title'\\">"
+author: "<script>window.__xss='author'</script>"
+kind: blog
+---
+## Das Quokka-Protokoll
+
+Das Quokka-Protokoll regelt die Übergabe von Leads <script>window.__xss='script'</script> binnen 12 Stunden.
+Ein Bild: ![x](javascript:window.__xss='image') und ein Link [hier klicken](javascript:window.__xss='link').
+Rohes HTML: <img src=x onerror="window.__xss='img'"> <iframe src="javascript:window.__xss='frame'"></iframe> <b>fett</b>
+Streamlit-Direktive: :red[rot] und LaTeX $x^2$ und Emoji :smile: bleiben Text.
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def ask(page: Page, question: str) -> None:
+    page.locator("[data-testid='stChatInput'] textarea").fill(question)
+    page.keyboard.press("Enter")
+
+
+def test_a_question_streams_an_answer_with_source_cards(browser: Browser, tmp_path: Path) -> None:
+    """With the default model: the answer streams in, then the cards; screenshots for the README."""
+    with AppServer(tmp_path / "data") as app:
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
+        page.goto(app.url)
+        expect(page.locator("[data-testid='stChatInput'] textarea")).to_be_visible(timeout=180_000)
+        ask(page, FIVE_FACTORS)
+        # Sources show before the answer is written; then the answer streams in behind a cursor.
+        expect(page.get_by_text("Gefundene Passagen")).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("▌")).to_be_visible(timeout=120_000)
+        expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=300_000)
+        answer = page.locator("[data-testid='stChatMessage']").nth(1)
+        expect(answer).to_contain_text("Informationsaustausch")
+        cards = answer.locator("[data-testid='stExpander']")
+        expect(cards.first).to_contain_text("[1]")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "chat.png", full_page=True)
+        cards.first.locator("summary").click()
+        expect(cards.first).to_contain_text("fünf große Themenbereiche")
+        page.screenshot(path=ARTIFACTS / "chat-source-open.png", full_page=True)
+
+
+def test_a_document_carrying_script_and_markup_renders_inert(browser: Browser, tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "quokka.md").write_text(XSS_ARTICLE, encoding="utf-8")
+    indexed_settings(tmp_path / "data", folder)
+    with AppServer(tmp_path / "data", RAG_GENERATOR="extractive") as app:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(app.url)
+        ask(page, "Was regelt das Quokka-Protokoll?")
+        expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=120_000)
+        for card in page.locator("[data-testid='stExpander'] summary").all():
+            card.click()
+        main = page.locator("[data-testid='stMain']")
+        expect(main).to_contain_text("<script>window.__xss='script'</script>")  # shown as text
+        expect(main).to_contain_text("![x](javascript:window.__xss='image')")
+        expect(main).to_contain_text(":red[rot]")
+        assert page.evaluate("window.__xss") is None, "a payload ran"
+        assert dialogs == []
+        assert main.locator("img[src='x'], iframe, a[href^='javascript'], b").count() == 0, "markup was rendered"

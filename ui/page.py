@@ -1,0 +1,5 @@
+"""The Streamlit script behind the chat page; app.py serves it."""
+
+from ui.chat import main
+
+main()

@@ -1,0 +1,48 @@
+"""Safe rendering: text from documents and from the model is shown as text, never as markup."""
+
+import re
+from typing import Any
+
+import streamlit as st
+
+from rag.conversation import PAGE_LABEL
+from ui.texts import TEXTS
+
+# Backslash-escaping every Markdown punctuation character makes links, images, emphasis, HTML,
+# LaTeX, emoji codes and Streamlit's :color[...] directives print as the characters they are.
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'])")
+SAFE_URL = re.compile(r"^https?://[^\s<>\"'`]+$")
+
+
+def inert(text: str) -> str:
+    """Text as Markdown that renders exactly this text, line breaks kept."""
+    return MARKDOWN_PUNCTUATION.sub(r"\\\1", text).replace("\n", "  \n")
+
+
+def highlighted(text: str, start: int, end: int) -> str:
+    """The passage with its supporting sentence on a coloured background."""
+    if not 0 <= start < end <= len(text):
+        return inert(text)
+    return f"{inert(text[:start])}:orange-background[{inert(text[start:end])}]{inert(text[end:])}"
+
+
+def source_card(number: int, passage: dict[str, Any], lang: str, support: dict[str, int] | None = None) -> None:
+    """One numbered source: title, author, date, kind, link or file and page, and the passage."""
+    texts = TEXTS[lang]
+    with st.expander(f"\\[{number}\\] {inert(passage.get('title') or passage.get('source') or '')}"):
+        kind = texts.get(f"kind_{passage.get('kind')}", passage.get("kind") or "")
+        byline = " · ".join(str(part) for part in (passage.get("author"), passage.get("date"), kind) if part)
+        if byline:
+            st.caption(inert(byline))
+        url = passage.get("url") or ""
+        if SAFE_URL.match(url):
+            st.link_button(texts["open_source"], url)
+        location = f"{texts['file']}: {passage.get('source') or ''}"
+        if passage.get("page"):
+            location += f", {PAGE_LABEL[lang]} {passage['page']}"
+        st.caption(inert(location))
+        text = passage.get("text") or ""
+        if support:
+            st.markdown(highlighted(text, support["start"], support["end"]))
+        else:
+            st.markdown(inert(text))

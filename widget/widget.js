@@ -1,0 +1,382 @@
+/*
+ * Marketing × Vertrieb – chat widget for intranet pages. Plain JavaScript, no build step.
+ *
+ *   <script src="https://HOST/widget.js" data-title="…" data-greeting="…" data-lang="de|en"
+ *           data-position="bottom-right|bottom-left" data-color="#0b5394" async></script>
+ *
+ * Everything lives in a Shadow DOM (no CSS leaks either way); every text goes in through
+ * textContent, never innerHTML; the conversation is kept in sessionStorage.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script || window.__marketingSalesWidget) return;
+  window.__marketingSalesWidget = true;
+
+  var base = new URL(script.src, location.href).origin;
+  var data = script.dataset;
+  var lang = data.lang === "en" ? "en" : "de";
+  var TEXTS = {
+    de: {
+      title: "Wissensassistent",
+      greeting: "Fragen Sie, wie Marketing und Vertrieb zusammenarbeiten.",
+      open: "Wissensassistent öffnen",
+      close: "Schließen",
+      placeholder: "Ihre Frage …",
+      send: "Senden",
+      searching: "Quellen werden gesucht …",
+      waiting: "In der Warteschlange: das Modell beantwortet gerade eine andere Frage …",
+      writing: "Antwort wird geschrieben …",
+      sources: "Quellen",
+      source: "Quelle",
+      page: "S.",
+      file: "Datei",
+      notEnabled: "Der Assistent ist für diese Website nicht freigeschaltet.",
+      rateLimited: "Zu viele Fragen in kurzer Zeit. Bitte in {s} Sekunden erneut versuchen.",
+      tooLong: "Die Frage ist zu lang.",
+      error: "Die Antwort konnte nicht geladen werden. Bitte später erneut versuchen.",
+      clear: "Neues Gespräch",
+    },
+    en: {
+      title: "Knowledge assistant",
+      greeting: "Ask how marketing and sales work together.",
+      open: "Open the knowledge assistant",
+      close: "Close",
+      placeholder: "Your question …",
+      send: "Send",
+      searching: "Searching the sources …",
+      waiting: "Queued: the model is answering another question …",
+      writing: "Writing the answer …",
+      sources: "Sources",
+      source: "Source",
+      page: "p.",
+      file: "File",
+      notEnabled: "The assistant is not enabled for this site.",
+      rateLimited: "Too many questions in a short time. Please try again in {s} seconds.",
+      tooLong: "The question is too long.",
+      error: "The answer could not be loaded. Please try again later.",
+      clear: "New conversation",
+    },
+  }[lang];
+  var config = {
+    title: data.title || TEXTS.title,
+    greeting: data.greeting || TEXTS.greeting,
+    left: data.position === "bottom-left",
+    color: /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#0b5394",
+  };
+  var storageKey = "marketing-sales-widget:" + base;
+  var state = load();
+  var enabled = true;
+  var busy = false;
+
+  var CSS =
+    ":host{all:initial}" +
+    "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',sans-serif}" +
+    ".launcher{position:fixed;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;cursor:pointer;" +
+    "background:var(--accent);color:#fff;font-size:26px;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}" +
+    ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #f5a623;outline-offset:2px}" +
+    ".panel{position:fixed;bottom:88px;width:min(400px,calc(100vw - 24px));height:min(600px,calc(100vh - 110px));" +
+    "display:flex;flex-direction:column;background:#fff;color:#1d1d1f;border-radius:14px;" +
+    "box-shadow:0 10px 40px rgba(0,0,0,.25);overflow:hidden;z-index:2147483000;font-size:14px;line-height:1.45}" +
+    ".panel[hidden]{display:none}" +
+    ".right{right:20px}.left{left:20px}" +
+    "header{display:flex;align-items:center;gap:8px;padding:12px 14px;background:var(--accent);color:#fff}" +
+    "header h2{flex:1;margin:0;font-size:16px;font-weight:600}" +
+    "header button{background:transparent;border:1px solid rgba(255,255,255,.6);color:#fff;border-radius:6px;" +
+    "padding:3px 8px;cursor:pointer;font-size:12px}" +
+    ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:10px;background:#f6f7f9}" +
+    ".msg{max-width:92%;padding:9px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}" +
+    ".user{align-self:flex-end;background:var(--accent);color:#fff}" +
+    ".bot{align-self:flex-start;background:#fff;border:1px solid #e3e5e8}" +
+    ".note{align-self:center;color:#5f6368;font-size:12px;text-align:center}" +
+    ".marker{border:0;background:none;color:var(--accent);font-weight:600;cursor:pointer;padding:0 1px;font-size:inherit}" +
+    ".cards{display:flex;flex-direction:column;gap:6px;margin-top:8px}" +
+    ".card{border:1px solid #d9dce1;border-radius:8px;padding:8px;background:#fbfbfc;white-space:normal;font-size:13px}" +
+    ".card[hidden]{display:none}.card h3{margin:0 0 4px;font-size:13px}.card .meta{color:#5f6368;font-size:12px;margin-bottom:4px}" +
+    ".card a{color:var(--accent)}.card mark{background:#ffe8b3;color:inherit}" +
+    "form{display:flex;gap:8px;padding:10px;border-top:1px solid #e3e5e8;background:#fff}" +
+    "textarea{flex:1;resize:none;height:44px;border:1px solid #c9cdd3;border-radius:8px;padding:8px;font-size:14px}" +
+    "form button{background:var(--accent);color:#fff;border:0;border-radius:8px;padding:0 14px;cursor:pointer}" +
+    "form button:disabled,textarea:disabled{opacity:.55;cursor:not-allowed}" +
+    ".disabled{align-self:stretch;background:#fdecea;color:#8a1c12;border:1px solid #f5c6c0}";
+
+  var host = document.createElement("div");
+  host.setAttribute("data-marketing-sales-widget", "");
+  var root = host.attachShadow({ mode: "open" });
+  var style = document.createElement("style");
+  style.textContent = CSS;
+  root.appendChild(style);
+  host.style.setProperty("--accent", config.color);
+
+  var side = config.left ? "left" : "right";
+  var launcher = el("button", "launcher " + side, "💬");
+  launcher.type = "button";
+  launcher.setAttribute("aria-label", TEXTS.open);
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.setAttribute("aria-controls", "panel");
+
+  var panel = el("section", "panel " + side);
+  panel.id = "panel";
+  panel.hidden = true;
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-label", config.title);
+  var header = el("header");
+  var heading = el("h2", "", config.title);
+  var clear = el("button", "", TEXTS.clear);
+  clear.type = "button";
+  var close = el("button", "", "✕");
+  close.type = "button";
+  close.setAttribute("aria-label", TEXTS.close);
+  header.append(heading, clear, close);
+  var log = el("div", "log");
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-live", "polite");
+  var form = el("form");
+  var input = el("textarea");
+  input.placeholder = TEXTS.placeholder;
+  input.setAttribute("aria-label", TEXTS.placeholder);
+  input.maxLength = 1000;
+  var send = el("button", "", TEXTS.send);
+  send.type = "submit";
+  form.append(input, send);
+  panel.append(header, log, form);
+  root.append(launcher, panel);
+
+  launcher.addEventListener("click", function () { toggle(panel.hidden); });
+  close.addEventListener("click", function () { toggle(false); });
+  clear.addEventListener("click", function () { state.messages = []; save(); render(); input.focus(); });
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") toggle(false);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var question = input.value.trim();
+    if (question && enabled && !busy) {
+      input.value = "";
+      ask(question);
+    }
+  });
+
+  function start() {
+    document.body.appendChild(host);
+    render();
+    if (state.open) toggle(true);
+    fetch(base + "/api/health", { method: "GET" })
+      .then(function (response) { if (!response.ok) disable(); })
+      .catch(disable);
+  }
+
+  function toggle(open) {
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    state.open = open;
+    save();
+    (open ? input : launcher).focus();
+  }
+
+  function disable() {
+    enabled = false;
+    input.disabled = true;
+    send.disabled = true;
+    render();
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function load() {
+    try {
+      var stored = JSON.parse(sessionStorage.getItem(storageKey) || "{}");
+      return { messages: Array.isArray(stored.messages) ? stored.messages : [], open: stored.open === true };
+    } catch (error) {
+      return { messages: [], open: false };
+    }
+  }
+
+  function save() {
+    try {
+      sessionStorage.setItem(storageKey, JSON.stringify(state));
+    } catch (error) {
+      /* storage full or blocked: the conversation just isn't kept */
+    }
+  }
+
+  function render() {
+    log.replaceChildren();
+    if (!enabled) {
+      log.appendChild(el("div", "msg disabled", TEXTS.notEnabled));
+      return;
+    }
+    log.appendChild(el("div", "note", config.greeting));
+    state.messages.forEach(function (message) { log.appendChild(bubble(message)); });
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function bubble(message) {
+    if (message.role === "user") return el("div", "msg user", message.text);
+    var node = el("div", "msg bot");
+    var citations = message.citations || [];
+    var cards = el("div", "cards");
+    var byNumber = {};
+    citations.forEach(function (citation) {
+      var card = sourceCard(citation);
+      byNumber[citation.n] = card;
+      cards.appendChild(card);
+    });
+    String(message.text).split(/(\[\d+\])/).forEach(function (part) {
+      var match = /^\[(\d+)\]$/.exec(part);
+      var card = match && byNumber[match[1]];
+      if (!card) {
+        node.appendChild(document.createTextNode(part));
+        return;
+      }
+      var marker = el("button", "marker", part);
+      marker.type = "button";
+      marker.setAttribute("aria-label", TEXTS.source + " " + match[1]);
+      marker.setAttribute("aria-expanded", "false");
+      marker.addEventListener("click", function () {
+        card.hidden = !card.hidden;
+        marker.setAttribute("aria-expanded", String(!card.hidden));
+        if (!card.hidden) card.focus();
+      });
+      node.appendChild(marker);
+    });
+    if (citations.length) node.appendChild(cards);
+    return node;
+  }
+
+  function sourceCard(citation) {
+    var card = el("div", "card");
+    card.hidden = true;
+    card.tabIndex = -1;
+    card.appendChild(el("h3", "", "[" + citation.n + "] " + (citation.title || citation.source || "")));
+    var meta = [citation.author, citation.date].filter(Boolean).join(" · ");
+    if (meta) card.appendChild(el("div", "meta", meta));
+    var where = el("div", "meta");
+    if (/^https?:\/\//i.test(citation.url || "")) {
+      var link = el("a", "", citation.url);
+      link.href = citation.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      where.appendChild(link);
+    } else {
+      where.textContent = TEXTS.file + ": " + (citation.source || "");
+    }
+    if (citation.page) where.appendChild(document.createTextNode(", " + TEXTS.page + " " + citation.page));
+    card.appendChild(where);
+    var text = String(citation.text || "");
+    var support = citation.support || {};
+    var passage = el("div");
+    if (support.end > support.start) {
+      passage.append(
+        document.createTextNode(text.slice(0, support.start)),
+        el("mark", "", text.slice(support.start, support.end)),
+        document.createTextNode(text.slice(support.end))
+      );
+    } else {
+      passage.textContent = text;
+    }
+    card.appendChild(passage);
+    return card;
+  }
+
+  function history() {
+    return state.messages.slice(-6).map(function (message) {
+      return { role: message.role, content: String(message.text).slice(0, 4000) };
+    });
+  }
+
+  function ask(question) {
+    var previous = history();
+    state.messages.push({ role: "user", text: question });
+    save();
+    render();
+    busy = true;
+    send.disabled = true;
+    var live = el("div", "msg bot", "");
+    var status = el("div", "note", TEXTS.searching);
+    log.append(live, status);
+    log.scrollTop = log.scrollHeight;
+    var answer = "";
+
+    function finish(message) {
+      busy = false;
+      send.disabled = !enabled;
+      if (message) state.messages.push(message);
+      save();
+      render();
+    }
+
+    fetch(base + "/api/ask/stream", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ question: question, history: previous, lang: lang }),
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          var waitSeconds = response.headers.get("Retry-After") || "60";
+          var text = response.status === 403 ? TEXTS.notEnabled
+            : response.status === 429 ? TEXTS.rateLimited.replace("{s}", waitSeconds)
+            : response.status === 413 ? TEXTS.tooLong : TEXTS.error;
+          if (response.status === 403) enabled = false;
+          finish({ role: "assistant", text: text, citations: [] });
+          return;
+        }
+        return readEvents(response, function (name, payload) {
+          if (name === "sources") status.textContent = TEXTS.writing;
+          else if (name === "waiting") status.textContent = TEXTS.waiting;
+          else if (name === "token") {
+            answer += payload.text;
+            live.textContent = answer;
+            log.scrollTop = log.scrollHeight;
+          } else if (name === "done") {
+            finish({ role: "assistant", text: payload.answer, citations: payload.citations, abstained: payload.abstained });
+          } else if (name === "error") {
+            finish({ role: "assistant", text: payload.message || TEXTS.error, citations: [] });
+          }
+        });
+      })
+      .catch(function () {
+        finish({ role: "assistant", text: TEXTS.error, citations: [] });
+      });
+  }
+
+  function readEvents(response, onEvent) {
+    var reader = response.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = "";
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) return;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        var blocks = buffer.split("\n\n");
+        buffer = blocks.pop();
+        blocks.forEach(function (block) {
+          var name = "message";
+          var lines = [];
+          block.split("\n").forEach(function (line) {
+            if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+            else if (line.indexOf("data:") === 0) lines.push(line.slice(5).trim());
+          });
+          if (lines.length) onEvent(name, JSON.parse(lines.join("\n")));
+        });
+        return pump();
+      });
+    }
+    return pump();
+  }
+
+  if (document.body) start();
+  else document.addEventListener("DOMContentLoaded", start);
+})();
