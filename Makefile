@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Browser tests drive Debian's chromium; Playwright's own browser download cannot work here.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint
+.PHONY: run test test-slow lint
 
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -27,3 +27,7 @@ lint: $(STAMP)
 
 test: lint $(CHROMIUM)
 	$(PY) -m pytest
+
+# Tests marked slow: the default model under load and prompt injection, minutes each.
+test-slow: $(STAMP) $(CHROMIUM)
+	$(PY) -m pytest -m slow

@@ -64,6 +64,10 @@ ANSWER = {
         "lang": {"type": "string", "enum": ["de", "en"]},
         "standalone_question": {"type": "string"},
         "search_queries": {"type": "array", "items": {"type": "string"}},
+        "abstain_reason": {
+            "type": ["string", "null"],
+            "enum": ["no_passage", "model", "unsupported", "off_subject", None],
+        },
     },
     "required": ["question", "answer", "abstained", "citations", "retrieved", "model", "timings_ms"],
 }

@@ -41,6 +41,9 @@ class Answer:
     lang: str
     standalone_question: str
     search_queries: list[str] = field(default_factory=list)
+    # Why it abstained: "no_passage" (retrieval), "model" (said so), "unsupported" (no claim backed
+    # by a passage) or "off_subject" (the cited articles don't name what was asked about).
+    abstain_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +57,7 @@ class Answer:
             "lang": self.lang,
             "standalone_question": self.standalone_question,
             "search_queries": self.search_queries,
+            "abstain_reason": self.abstain_reason,
         }
 
 
@@ -109,25 +113,29 @@ class Assistant:
         if self.generator.busy():
             yield Waiting()
 
-        def answer(text: str, abstained: bool, citations: list[Citation]) -> Answer:
+        def answer(text: str, citations: list[Citation], abstain_reason: str | None = None) -> Answer:
             timings.setdefault("first_token", _ms(started))
             timings["total"] = _ms(started)
+            if abstain_reason:
+                text, citations = not_covered(lang), []
+            queries_sent = [query.text for query in queries]
             return Answer(
                 question,
                 text,
-                abstained,
+                abstain_reason is not None,
                 citations,
                 passages,
                 self.model,
                 timings,
                 lang,
                 standalone,
-                [query.text for query in queries],
+                queries_sent,
+                abstain_reason,
             )
 
         if not passages or max(p.dense_score for p in passages) < self.settings.abstain_below:
             yield Token(not_covered(lang))
-            yield Done(answer(not_covered(lang), True, []))
+            yield Done(answer("", [], "no_passage"))
             return
         text = ""
         for token in self._generate(standalone, passages, lang):
@@ -135,10 +143,16 @@ class Assistant:
             text += token
             yield Token(token)
         verified, citations = verify(text, passages, self.embedder, self.settings.support_threshold)
-        if _says_not_covered(text) or not citations or self._off_subject(standalone, lang, citations):
-            yield Done(answer(not_covered(lang), True, []))
-            return
-        yield Done(answer(verified, False, citations))
+        yield Done(answer(verified, citations, self._abstain_reason(text, standalone, lang, citations)))
+
+    def _abstain_reason(self, text: str, question: str, lang: str, citations: list[Citation]) -> str | None:
+        if _says_not_covered(text) or not text.strip():
+            return "model"
+        if not citations:
+            return "unsupported"
+        if self._off_subject(question, lang, citations):
+            return "off_subject"
+        return None
 
     def _off_subject(self, question: str, lang: str, citations: list[Citation]) -> bool:
         """The cited documents don't mention a name or figure the question asks about."""

@@ -42,6 +42,7 @@ class Outcome:
     citation_hit: bool | None  # a cited passage holds a gold string; None when nothing was cited
     keyword_recall: float | None
     abstained: bool
+    abstain_reason: str | None
     citations_outside_retrieved: int
     seconds: float
 
@@ -74,6 +75,7 @@ def judge(question: GoldQuestion, answer: Answer, seconds: float) -> Outcome:
         any(holds_gold(p.text) for p in cited) if cited else None,
         keyword_recall,
         answer.abstained,
+        answer.abstain_reason,
         sum(p.chunk_id not in retrieved_ids for p in cited),
         seconds,
     )
@@ -162,7 +164,7 @@ def run_eval(
     detail_file = details.open("w", encoding="utf-8") if details else None
 
     def progress(outcome: Outcome) -> None:
-        mark = "abstained" if outcome.abstained else f"rank {outcome.rank}"
+        mark = f"abstained ({outcome.abstain_reason})" if outcome.abstained else f"rank {outcome.rank}"
         print(f"{outcome.question.id}: {mark}, {outcome.seconds:.1f} s", file=sys.stderr)
         if detail_file:
             detail_file.write(json.dumps(_outcome_json(outcome), ensure_ascii=False) + "\n")
@@ -184,6 +186,8 @@ def _outcome_json(outcome: Outcome) -> dict:
         "id": outcome.question.id,
         "rank": outcome.rank,
         "abstained": outcome.abstained,
+        "abstain_reason": outcome.abstain_reason,
+        "answerable": outcome.question.answerable,
         "citation_hit": outcome.citation_hit,
         "keyword_recall": outcome.keyword_recall,
         "seconds": round(outcome.seconds, 2),

@@ -53,7 +53,7 @@ class FeedbackStore:
 
     def rows(self) -> list[dict[str, Any]]:
         with self._connect() as db:
-            cursor = db.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY voted_at")
+            cursor = db.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY voted_at, rowid")
             return [dict(zip(COLUMNS, row, strict=True)) for row in cursor]
 
     def export(self, form: str) -> str:

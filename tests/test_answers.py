@@ -93,6 +93,9 @@ class SpyGenerator:
         self.replies = list(replies)
         self.calls: list[list[dict]] = []
 
+    def busy(self) -> bool:
+        return False
+
     def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
         self.calls.append(messages)
         yield from re.findall(r"\S+\s*", self.replies.pop(0)) if self.replies else []
@@ -107,6 +110,7 @@ def test_an_off_topic_question_is_declined_without_calling_the_model(shipped: Se
     assistant, spy = spy_assistant(shipped)
     answer = assistant.ask("Wie backe ich einen Marmorkuchen mit Schokoladenglasur?")
     assert answer.abstained and answer.answer == not_covered("de") and answer.citations == []
+    assert answer.abstain_reason == "no_passage"
     assert spy.calls == []
 
 
@@ -114,6 +118,7 @@ def test_the_model_saying_not_covered_marks_the_answer_abstained(shipped: Settin
     assistant, _ = spy_assistant(shipped, "The sources contain no information on this.")
     answer = assistant.ask("What budget did the marketing department have in 2011?")
     assert answer.abstained and answer.lang == "en" and answer.answer == not_covered("en")
+    assert answer.abstain_reason == "model"
 
 
 def test_the_model_sees_numbered_passages_as_data_and_the_question(shipped: Settings) -> None:
@@ -158,3 +163,34 @@ def test_passages_sent_to_the_model_fit_the_context_budget(shipped: Settings) ->
         body = block.split(">", 1)[1].rsplit("</quelle", 1)[0].strip()
         assert len(body) <= budget_per_passage
     assert "fünf große Themenbereiche" in passages_text, "the part that answers survives the trimming"
+
+
+@pytest.fixture(scope="module")
+def two_companies(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    folder = tmp_path_factory.mktemp("companies")
+    (folder / "kessler.md").write_text(
+        "# Lead-SLA bei Kessler Antriebstechnik\n\nBei Kessler Antriebstechnik kontaktiert der Vertrieb jeden Lead "
+        "binnen 24 Stunden. Das Marketing liefert dafür 350 Leads pro Quartal.\n",
+        encoding="utf-8",
+    )
+    (folder / "solvanta.md").write_text(
+        "# Lead-Scoring bei Solvanta\n\nSolvanta bewertet jeden Kontakt mit Punkten. Ab 65 Punkten gilt ein Kontakt "
+        "als MQL und geht an den Vertrieb.\n",
+        encoding="utf-8",
+    )
+    return indexed_settings(tmp_path_factory.mktemp("companies-data"), folder)
+
+
+def test_an_answer_with_another_companys_figures_is_withdrawn(two_companies: Settings) -> None:
+    assistant, _ = spy_assistant(two_companies, "Der Vertrieb kontaktiert jeden Lead binnen 24 Stunden [1].")
+    answer = assistant.ask("Welche Frist für den Erstkontakt mit Leads gilt bei Solvanta?")
+    assert answer.abstained and answer.abstain_reason == "off_subject"
+    assistant, _ = spy_assistant(two_companies, "Der Vertrieb kontaktiert jeden Lead binnen 24 Stunden [1].")
+    answer = assistant.ask("Welche Frist für den Erstkontakt mit Leads gilt bei Kessler?")
+    assert not answer.abstained and "24 Stunden" in answer.answer
+
+
+def test_an_answer_no_passage_supports_is_withdrawn(two_companies: Settings) -> None:
+    assistant, _ = spy_assistant(two_companies, "Die Kantine öffnet um acht Uhr und schließt um fünfzehn Uhr.")
+    answer = assistant.ask("Ab wie vielen Punkten gilt ein Kontakt bei Solvanta als MQL?")
+    assert answer.abstained and answer.abstain_reason == "unsupported"

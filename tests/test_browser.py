@@ -1,11 +1,9 @@
 """The chat page in a real headless browser: Debian's chromium driven by Playwright (no browser download)."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, AppServer, indexed_settings
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from helpers import ARTIFACTS, AppServer, indexed_settings
+from playwright.sync_api import Browser, Page, expect
 
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
 ANSWER_DONE = "[data-testid='stFeedback']"  # the vote buttons appear once the answer is final
@@ -22,15 +20,6 @@ Ein Bild: ![x](javascript:window.__xss='image') und ein Link [hier klicken](java
 Rohes HTML: <img src=x onerror="window.__xss='img'"> <iframe src="javascript:window.__xss='frame'"></iframe> <b>fett</b>
 Streamlit-Direktive: :red[rot] und LaTeX $x^2$ und Emoji :smile: bleiben Text.
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def ask(page: Page, question: str) -> None:

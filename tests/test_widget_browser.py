@@ -7,8 +7,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, AppServer, indexed_settings
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from helpers import ARTIFACTS, AppServer, indexed_settings
+from playwright.sync_api import Browser, Page, expect
 
 from rag.settings import PROJECT_ROOT
 
@@ -25,15 +25,6 @@ Dazu: <img src=x onerror="window.__xss='img'"> und <a href="javascript:window.__
 class QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
