@@ -30,7 +30,7 @@ def ask(page: Page, question: str) -> None:
 def test_a_question_streams_an_answer_with_source_cards(browser: Browser, tmp_path: Path) -> None:
     """With the default model: the answer streams in, then the cards; screenshots for the README."""
     with AppServer(tmp_path / "data") as app:
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
+        page = browser.new_page(viewport={"width": 1280, "height": 1500}, locale="de-DE")
         page.goto(app.url)
         expect(page.locator("[data-testid='stChatInput'] textarea")).to_be_visible(timeout=180_000)
         ask(page, FIVE_FACTORS)
@@ -63,10 +63,13 @@ def test_a_document_carrying_script_and_markup_renders_inert(browser: Browser, t
         expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=120_000)
         for card in page.locator("[data-testid='stExpander'] summary").all():
             card.click()
-        main = page.locator("[data-testid='stMain']")
-        expect(main).to_contain_text("<script>window.__xss='script'</script>")  # shown as text
-        expect(main).to_contain_text("![x](javascript:window.__xss='image')")
-        expect(main).to_contain_text(":red[rot]")
+        body = page.locator("body")
+        expect(body).to_contain_text("<script>window.__xss='script'</script>")  # shown as text
+        expect(body).to_contain_text("![x](javascript:window.__xss='image')")
+        expect(body).to_contain_text(":red[rot]")
         assert page.evaluate("window.__xss") is None, "a payload ran"
         assert dialogs == []
-        assert main.locator("img[src='x'], iframe, a[href^='javascript'], b").count() == 0, "markup was rendered"
+        messages = page.locator("[data-testid='stChatMessage']")
+        assert messages.count() == 2
+        injected = messages.locator("img[src='x'], iframe, a[href^='javascript'], b, script")
+        assert injected.count() == 0, "markup from the document was rendered"

@@ -74,7 +74,8 @@
     ":host{all:initial}" +
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',sans-serif}" +
     ".launcher{position:fixed;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;cursor:pointer;" +
-    "background:var(--accent);color:#fff;font-size:26px;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}" +
+    "display:flex;align-items:center;justify-content:center;" +
+    "background:var(--accent);color:#fff;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}" +
     ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #f5a623;outline-offset:2px}" +
     ".panel{position:fixed;bottom:88px;width:min(400px,calc(100vw - 24px));height:min(600px,calc(100vh - 110px));" +
     "display:flex;flex-direction:column;background:#fff;color:#1d1d1f;border-radius:14px;" +
@@ -101,8 +102,8 @@
     "form button:disabled,textarea:disabled{opacity:.55;cursor:not-allowed}" +
     ".disabled{align-self:stretch;background:#fdecea;color:#8a1c12;border:1px solid #f5c6c0}";
 
-  var host = document.createElement("div");
-  host.setAttribute("data-marketing-sales-widget", "");
+  // A custom element name: the host page's `div { … }` rules cannot reach the shadow host.
+  var host = document.createElement("marketing-sales-widget");
   var root = host.attachShadow({ mode: "open" });
   var style = document.createElement("style");
   style.textContent = CSS;
@@ -110,8 +111,9 @@
   host.style.setProperty("--accent", config.color);
 
   var side = config.left ? "left" : "right";
-  var launcher = el("button", "launcher " + side, "💬");
+  var launcher = el("button", "launcher " + side);
   launcher.type = "button";
+  launcher.appendChild(chatIcon());
   launcher.setAttribute("aria-label", TEXTS.open);
   launcher.setAttribute("aria-expanded", "false");
   launcher.setAttribute("aria-controls", "panel");
@@ -186,6 +188,19 @@
     input.disabled = true;
     send.disabled = true;
     render();
+  }
+
+  function chatIcon() {
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "28");
+    svg.setAttribute("height", "28");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6v2h2V9H7zm4 0v2h2V9h-2zm4 0v2h2V9h-2z");
+    svg.appendChild(path);
+    return svg;
   }
 
   function el(tag, className, text) {
