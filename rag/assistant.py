@@ -178,7 +178,11 @@ class Assistant:
         if not history or not self.generator.uses_model:
             return question
         rewritten = self._complete(condense_messages(question, history, lang))
-        return rewritten or question
+        if _looks_like_a_question(rewritten, question) and _adds_context(rewritten, question, history):
+            return rewritten
+        # A small model sometimes answers, or just repeats the follow-up: search with the last question added.
+        earlier = next((turn["content"] for turn in reversed(history) if turn["role"] == "user"), "")
+        return f"{earlier} {question}".strip()
 
     def _queries(self, question: str, lang: str) -> list[Query]:
         queries = [Query(question)]
@@ -266,6 +270,21 @@ def _quotable(sentence: str) -> bool:
     """A statement worth quoting: no question, heading or fragment."""
     sentence = sentence.strip()
     return len(sentence.split()) >= 6 and not sentence.endswith("?") and not sentence.startswith("#")
+
+
+def _looks_like_a_question(rewritten: str, original: str) -> bool:
+    return (
+        rewritten.endswith("?")
+        and "[" not in rewritten
+        and len(rewritten) <= 2 * len(original) + 150
+        and len(sentence_spans(rewritten)) == 1
+    )
+
+
+def _adds_context(rewritten: str, question: str, history: list[dict[str, str]]) -> bool:
+    """The rewrite brings in at least one word of the conversation that the follow-up lacks."""
+    earlier = set(tokenize(" ".join(turn["content"] for turn in history[-4:])))
+    return bool((set(tokenize(rewritten)) - set(tokenize(question))) & earlier)
 
 
 def _says_not_covered(text: str) -> bool:

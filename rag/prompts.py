@@ -50,10 +50,22 @@ def translation_messages(question: str, target_lang: str) -> Messages:
     ]
 
 
+CITATION_MARKER = re.compile(r"\s*\[\d+\]")
+CONDENSE_LABELS = {
+    "de": ("Bisherige Frage", "Bisherige Antwort", "Rückfrage", "Umformulierte Frage"),
+    "en": ("Earlier question", "Earlier answer", "Follow-up", "Rewritten question"),
+}
+
+
 def condense_messages(question: str, history: list[dict[str, str]], lang: str) -> Messages:
     """History is [{'role': 'user'|'assistant', 'content': ...}]; the last turns matter most."""
-    turns = "\n".join(f"{turn['role']}: {turn['content'][:600]}" for turn in history[-4:])
+    asked, answered, follow_up, rewritten = CONDENSE_LABELS[lang]
+    lines = []
+    for turn in history[-4:]:
+        label = asked if turn["role"] == "user" else answered
+        lines.append(f"{label}: {CITATION_MARKER.sub('', turn['content'])[:600]}")
+    lines += [f"{follow_up}: {question}", f"{rewritten}:"]
     return [
         {"role": "system", "content": template(f"condense_{lang}")},
-        {"role": "user", "content": f"{turns}\nuser: {question}"},
+        {"role": "user", "content": "\n".join(lines)},
     ]

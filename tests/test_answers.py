@@ -194,3 +194,16 @@ def test_an_answer_no_passage_supports_is_withdrawn(two_companies: Settings) -> 
     assistant, _ = spy_assistant(two_companies, "Die Kantine öffnet um acht Uhr und schließt um fünfzehn Uhr.")
     answer = assistant.ask("Ab wie vielen Punkten gilt ein Kontakt bei Solvanta als MQL?")
     assert answer.abstained and answer.abstain_reason == "unsupported"
+
+
+def test_a_rewrite_that_answers_instead_of_asking_falls_back_to_the_earlier_question(shipped: Settings) -> None:
+    answer_not_question = "Der Vertrieb lernt daraus, dass Markenwissen wichtig ist [1]."
+    assistant, _ = spy_assistant(shipped, answer_not_question, "Beziehungsmanagement [1].")
+    history = [
+        {"role": "user", "content": "Was kann das Marketing vom Vertrieb lernen?"},
+        {"role": "assistant", "content": "Zahlenorientierung [1]."},
+    ]
+    answer = assistant.ask("Und was lernt der Vertrieb daraus?", history=history)
+    assert (
+        answer.standalone_question == "Was kann das Marketing vom Vertrieb lernen? Und was lernt der Vertrieb daraus?"
+    )
