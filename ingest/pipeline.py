@@ -23,6 +23,7 @@ from ingest.chunking import Chunk, chunk_document, embedding_text
 from ingest.documents import SUPPORTED_SUFFIXES, DocumentError, content_hash, parse_document, read_file
 from rag.embedders import Embedder, make_embedder
 from rag.registry import DocumentRecord, Registry, chunk_id, lexical_path, registry_path
+from rag.retrieval import current_lexical_index
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import VectorStore, check_embedder, open_store, reset_store
 
@@ -162,6 +163,11 @@ class Ingestor:
                     self._write(prepared, registry, result)
                 if prune:
                     self._prune(paths, registry, result)
+                if result.added or result.updated or result.removed:
+                    # Built here, so the first question after an ingest doesn't wait for it.
+                    current_lexical_index(
+                        self._open_store(), registry.documents(), lexical_path(self.settings.index_dir)
+                    )
                 registry.set_meta("last_ingest", {"finished_at": _now(), **_counts(registry)})
             finally:
                 registry.close()

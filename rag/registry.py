@@ -62,6 +62,10 @@ class Registry:
     def close(self) -> None:
         self._db.close()
 
+    def version(self) -> int:
+        """Changes whenever another connection commits: a cheap "has anything changed?" check."""
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
+
     def documents(self) -> dict[str, DocumentRecord]:
         rows = self._db.execute(f"SELECT {', '.join(DocumentRecord.__dataclass_fields__)} FROM documents")
         return {row[0]: DocumentRecord(*row) for row in rows}

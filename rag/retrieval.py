@@ -12,7 +12,7 @@ from typing import Any
 
 from rag.embedders import Embedder
 from rag.lexical import LexicalIndex
-from rag.registry import Registry
+from rag.registry import DocumentRecord, Registry
 from rag.store import StoredChunk, VectorStore
 
 RRF_K = 60  # the usual reciprocal-rank constant: dampens the head of each list
@@ -77,6 +77,8 @@ class Retriever:
         self.candidates = candidates
         self.fusion = fusion
         self._lexical: LexicalIndex | None = None
+        self._current: dict[str, str] = {}
+        self._registry_version: int | None = None
         self._lock = threading.Lock()
 
     def search(self, queries: list[Query], k: int) -> list[Passage]:
@@ -136,27 +138,37 @@ class Retriever:
         return scores
 
     def _refresh(self) -> tuple[LexicalIndex, dict[str, str]]:
-        """Follow the registry: the current document versions, and a lexical index that matches them."""
-        with self._lock:
-            documents = self.registry.documents()
-            current = {doc_id: record.content_hash for doc_id, record in documents.items()}
-            fingerprint = _fingerprint([(d, r.content_hash, r.chunk_count) for d, r in sorted(documents.items())])
-            if self._lexical is None or self._lexical.fingerprint != fingerprint:
-                self._lexical = self._load_or_build_lexical(fingerprint, current)
-            return self._lexical, current
+        """Follow the registry: the current document versions, and a lexical index that matches them.
 
-    def _load_or_build_lexical(self, fingerprint: str, current: dict[str, str]) -> LexicalIndex:
-        loaded = LexicalIndex.load(self.lexical_dir)
-        if loaded is not None and loaded.fingerprint == fingerprint:
-            return loaded
-        chunks = [
-            (chunk.chunk_id, lexical_text(chunk.metadata, chunk.text))
-            for chunk in self.store.all_chunks()
-            if current.get(chunk.metadata.get("doc_id")) == chunk.metadata.get("content_hash")
-        ]
-        built = LexicalIndex.build(chunks, fingerprint)
-        built.save(self.lexical_dir)
-        return built
+        The registry is only re-read after an ingest (another connection) has committed to it.
+        """
+        with self._lock:
+            version = self.registry.version()
+            if self._lexical is not None and version == self._registry_version:
+                return self._lexical, self._current
+            documents = self.registry.documents()
+            if self._lexical is None or self._lexical.fingerprint != lexical_fingerprint(documents):
+                self._lexical = current_lexical_index(self.store, documents, self.lexical_dir)
+            self._current = {doc_id: record.content_hash for doc_id, record in documents.items()}
+            self._registry_version = version
+            return self._lexical, self._current
+
+
+def current_lexical_index(store: VectorStore, documents: dict[str, DocumentRecord], folder: Path) -> LexicalIndex:
+    """The saved BM25 index if it matches the registry's documents, else one built from the store and saved."""
+    fingerprint = lexical_fingerprint(documents)
+    loaded = LexicalIndex.load(folder)
+    if loaded is not None and loaded.fingerprint == fingerprint:
+        return loaded
+    current = {doc_id: record.content_hash for doc_id, record in documents.items()}
+    chunks = [
+        (chunk.chunk_id, lexical_text(chunk.metadata, chunk.text))
+        for chunk in store.all_chunks()
+        if current.get(chunk.metadata.get("doc_id")) == chunk.metadata.get("content_hash")
+    ]
+    built = LexicalIndex.build(chunks, fingerprint)
+    built.save(folder)
+    return built
 
 
 def _min_max(ranking: list[tuple[str, float]]) -> dict[str, float]:
@@ -175,9 +187,10 @@ def lexical_text(metadata: dict[str, Any], text: str) -> str:
     return " ".join(part for part in (metadata.get("title"), metadata.get("heading"), text) if part)
 
 
-def _fingerprint(versions: list[tuple[str, str, int]]) -> str:
+def lexical_fingerprint(documents: dict[str, DocumentRecord]) -> str:
     """Names the exact chunk set: each document's id, content hash and chunk count."""
     digest = hashlib.sha256()
-    for doc_id, content, chunks in versions:
-        digest.update(f"{doc_id}:{content}:{chunks};".encode())
+    for doc_id in sorted(documents):
+        record = documents[doc_id]
+        digest.update(f"{doc_id}:{record.content_hash}:{record.chunk_count};".encode())
     return digest.hexdigest()
