@@ -2,18 +2,20 @@
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from api.openapi import OPENAPI
 from api.security import OriginGuard, RateLimiter, parse_origins
-from rag.assistant import Assistant, Done, QuestionError, Sources, Token, Waiting
+from rag.assistant import Assistant, Done, QuestionError, Sources, Token, Waiting, is_valid_unicode
 from rag.components import open_retriever, shared_model
 from rag.generators import GeneratorError
 from rag.registry import Registry, registry_path
@@ -41,6 +43,7 @@ class Api:
         self.model = shared_model(settings.model_dump_json())
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self._retriever: Retriever | None = None
+        self._retriever_lock = threading.Lock()  # concurrent first requests must open it once
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -101,13 +104,15 @@ class Api:
         body = await _read_limited(request, limit)
         try:
             data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # bad syntax or encoding, too deep, numbers past 4300 digits
             raise RequestError(400, "malformed_json", "The request body is not valid JSON.") from None
         if not isinstance(data, dict):
             raise RequestError(422, "invalid_request", "The request body must be a JSON object.")
         question, history, lang = data.get("question"), data.get("history", []), data.get("lang")
         if not isinstance(question, str):
             raise RequestError(422, "invalid_request", "question: must be a string.")
+        if not is_valid_unicode(question):
+            raise RequestError(422, "invalid_request", "question: contains characters that are not valid Unicode.")
         if len(question) > self.settings.max_question_chars:
             raise RequestError(
                 413,
@@ -129,8 +134,9 @@ class Api:
     def _assistant(self) -> Assistant:
         try:
             generator = self.model.get(timeout=MODEL_WAIT_SECONDS)
-            if self._retriever is None:
-                self._retriever = open_retriever(self.settings)
+            with self._retriever_lock:
+                if self._retriever is None:
+                    self._retriever = open_retriever(self.settings)
         except TimeoutError:
             raise RequestError(503, "model_loading", "The model is still loading.", {"Retry-After": "10"}) from None
         except (GeneratorError, IndexUnusableError) as error:
@@ -160,6 +166,7 @@ def _checked_history(history: Any) -> list[dict[str, str]]:
             or turn.get("role") not in ("user", "assistant")
             or not isinstance(turn.get("content"), str)
             or len(turn["content"]) > 4000
+            or not is_valid_unicode(turn["content"])
         ):
             raise RequestError(
                 422,
@@ -200,8 +207,16 @@ def server_parts(settings: Settings) -> dict[str, Any]:
     return {
         "routes": Api(settings).routes(),
         "middleware": [Middleware(OriginGuard, allowed=parse_origins(settings.allowed_origins))],
-        "exception_handlers": {Exception: internal_error},
+        "exception_handlers": {HTTPException: http_error, Exception: internal_error},
     }
+
+
+async def http_error(request: Request, error: HTTPException) -> Response:
+    """Unknown API paths and wrong methods answer in the API's JSON error shape."""
+    if not request.url.path.startswith("/api/"):
+        return PlainTextResponse(error.detail, error.status_code, headers=error.headers)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return JSONResponse({"error": code, "message": error.detail}, error.status_code, headers=error.headers)
 
 
 async def internal_error(request: Request, error: Exception) -> Response:

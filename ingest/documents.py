@@ -3,6 +3,7 @@
 import hashlib
 import io
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -53,12 +54,17 @@ def content_hash(data: bytes) -> str:
 def read_file(path: Path, max_bytes: int) -> bytes:
     """The file's bytes, or a DocumentError saying in one line why not."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise DocumentError("not a regular file (a device, pipe or socket)")
+        if status.st_size > max_bytes:
             raise DocumentError(
-                f"file is {_megabytes(size)} MB, over the {max_bytes / 1e6:g} MB limit (RAG_MAX_FILE_MB)"
+                f"file is {_megabytes(status.st_size)} MB, over the {max_bytes / 1e6:g} MB limit (RAG_MAX_FILE_MB)"
             )
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)  # a file growing while read cannot exceed the limit either
+        if len(data) > max_bytes:
+            raise DocumentError(f"file grew past the {max_bytes / 1e6:g} MB limit (RAG_MAX_FILE_MB) while read")
     except PermissionError:
         raise DocumentError("permission denied: the file cannot be read") from None
     except OSError as error:
@@ -268,7 +274,8 @@ def _clean_metadata(raw: dict) -> dict[str, str]:
 
 
 def _title_from_filename(path: Path) -> str:
-    return re.sub(r"[-_]+", " ", path.stem).strip() or path.name
+    """NFC like the text: macOS writes names decomposed (NFD), which BM25 would split apart."""
+    return unicodedata.normalize("NFC", re.sub(r"[-_]+", " ", path.stem).strip() or path.name)
 
 
 def _one_line(error: Exception) -> str:

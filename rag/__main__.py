@@ -78,7 +78,8 @@ def _ask_one(assistant: Assistant, question: str, as_json: bool) -> int:
         return 0
     except QuestionError as error:
         if as_json:
-            print(json.dumps({"question": question, "error": str(error)}, ensure_ascii=False), flush=True)
+            echoed = question.encode("utf-8", "replace").decode("utf-8")  # undecodable input bytes become "?"
+            print(json.dumps({"question": echoed, "error": str(error)}, ensure_ascii=False), flush=True)
         else:
             print(f"error: {error}", file=sys.stderr)
         return 1

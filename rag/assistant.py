@@ -167,6 +167,8 @@ class Assistant:
         question = " ".join(str(question).split())
         if not question:
             raise QuestionError("question: must not be empty")
+        if not is_valid_unicode(question):
+            raise QuestionError("question: contains characters that are not valid Unicode (lone surrogates)")
         if len(question) > self.settings.max_question_chars:
             raise QuestionError(
                 f"question: {len(question)} characters, over the limit of {self.settings.max_question_chars}"
@@ -270,6 +272,14 @@ def _quotable(sentence: str) -> bool:
     """A statement worth quoting: no question, heading or fragment."""
     sentence = sentence.strip()
     return len(sentence.split()) >= 6 and not sentence.endswith("?") and not sentence.startswith("#")
+
+
+def is_valid_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _looks_like_a_question(rewritten: str, original: str) -> bool:

@@ -1,7 +1,10 @@
 """Settings → ready-to-use parts: the retriever and the assistant, each part from its factory."""
 
+import sqlite3
 import threading
 from functools import lru_cache
+
+from chromadb.errors import ChromaError
 
 from rag.assistant import Assistant
 from rag.embedders import make_embedder
@@ -13,12 +16,17 @@ from rag.store import REBUILD_HINT, IndexUnusableError, open_store
 
 
 def open_retriever(settings: Settings) -> Retriever:
-    registry = Registry(registry_path(settings.index_dir))
-    if not registry.documents():
-        raise IndexUnusableError(f"the index at {settings.index_dir} is empty; fill it with: python -m ingest")
     embedder = make_embedder(settings.embedder)
-    store = open_store(settings, embedder.name, embedder.dim)
-    if store.count() == 0:
+    try:
+        registry = Registry(registry_path(settings.index_dir))
+        if not registry.documents():
+            raise IndexUnusableError(f"the index at {settings.index_dir} is empty; fill it with: python -m ingest")
+        store = open_store(settings, embedder.name, embedder.dim)
+        count = store.count()
+    except (sqlite3.DatabaseError, ChromaError) as error:
+        reason = " ".join(str(error).split())[:200]
+        raise IndexUnusableError(f"the index at {settings.index_dir} is damaged ({reason}); {REBUILD_HINT}") from None
+    if count == 0:
         raise IndexUnusableError(f"the index at {store.location()} lists documents but holds no chunks; {REBUILD_HINT}")
     fusion = Fusion(settings.fusion, settings.dense_weight, settings.lexical_weight)
     return Retriever(embedder, store, registry, lexical_path(settings.index_dir), settings.candidates, fusion)

@@ -57,6 +57,7 @@ def assembled_model_path(model: PackagedModel, cache_dir: Path) -> Path:
         _write_stamp(stamp, target, model.sha256)
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_staging(target)
     staging = target.with_name(f".{target.name}.{os.getpid()}.part")
     digest = hashlib.sha256()
     try:
@@ -76,6 +77,24 @@ def assembled_model_path(model: PackagedModel, cache_dir: Path) -> Path:
         staging.unlink(missing_ok=True)
     _write_stamp(stamp, target, model.sha256)
     return target
+
+
+def _remove_abandoned_staging(target: Path) -> None:
+    """A process killed while assembling leaves its `.name.PID.part` file: remove those of dead processes."""
+    for staging in target.parent.glob(f".{target.name}.*.part"):
+        pid = staging.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            staging.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _sha256(path: Path) -> str:
