@@ -2,7 +2,7 @@
 
 Every file either yields one `error: <file>: <reason>` line or is ingested correctly, and the rest of
 the folder goes in. PDF bombs (page count, decompression) and a huge file are also run alone, with the
-ingest process's peak memory (its own rusage, from wait4) and run time recorded in
+ingest process's peak memory (VmHWM, polled) and run time recorded in
 tests/artifacts/reliability_inputs.json and printed (`pytest -s`).
 """
 
@@ -161,7 +161,7 @@ class Run:
 def run_measured(
     paths: list[Path], env: dict[str, str], timeout: float, prefix: tuple[str, ...] = (), preexec=None
 ) -> Run:
-    """`python -m ingest PATHS`, killed after `timeout` s; peak RSS is the process's own (wait4 rusage)."""
+    """`python -m ingest PATHS`, killed after `timeout` s; peak RSS is read from /proc every 20 ms."""
     logs = Path(env["RAG_DATA_DIR"])
     logs.mkdir(parents=True, exist_ok=True)
     out_path, err_path = logs / "ingest.out", logs / "ingest.err"
@@ -175,15 +175,16 @@ def run_measured(
             stderr=err,
             preexec_fn=preexec,
         )
-        returncode = None
+        returncode, peak_kb = None, 0
         while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            peak_kb = max(peak_kb, high_water_kb(process.pid))
+            pid, status, _ = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 returncode = os.waitstatus_to_exitcode(status)
                 break
             if time.monotonic() - started > timeout:
                 process.kill()
-                _, _, usage = os.wait4(process.pid, 0)
+                os.wait4(process.pid, 0)
                 break
             time.sleep(0.02)
         process.returncode = returncode if returncode is not None else -9  # reaped here, not by Popen
@@ -192,8 +193,20 @@ def run_measured(
         out_path.read_text(errors="replace"),
         err_path.read_text(errors="replace"),
         time.monotonic() - started,
-        usage.ru_maxrss / 1024,
+        peak_kb / 1024,
     )
+
+
+def high_water_kb(pid: int) -> int:
+    """The process's peak RSS so far (VmHWM). Not rusage's ru_maxrss: that also counts the memory of this
+    (large) pytest process that the child had between fork and exec."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:
