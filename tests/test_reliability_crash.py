@@ -600,7 +600,16 @@ def wait_until(condition: Callable[[], bool], process: subprocess.Popen, seconds
 def test_a_second_ingest_stops_at_once_and_questions_are_answered_meanwhile(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     index_dir = data_dir / "index"
-    env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "RAG_GENERATOR": "extractive", "RAG_EMBED_BATCH_SIZE": "8"}
+    # Small chunks (~5 per document, the same for both ingests) make the first ingest outlast the question
+    # even on an idle machine, where 160 one-chunk documents took only 5 s.
+    env = {
+        **os.environ,
+        "RAG_DATA_DIR": str(data_dir),
+        "RAG_GENERATOR": "extractive",
+        "RAG_EMBED_BATCH_SIZE": "8",
+        "RAG_CHUNK_SIZE": "300",
+        "RAG_CHUNK_OVERLAP": "50",
+    }
     ingest([str(PROJECT_ROOT / "corpus")], env)  # the earlier state: the shipped articles
     before = read_registry(index_dir)["documents"]
 
