@@ -18,7 +18,7 @@ from api.security import OriginGuard, RateLimiter, parse_origins
 from rag.assistant import Assistant, Done, QuestionError, Sources, Token, Waiting, is_valid_unicode
 from rag.components import open_retriever, shared_model
 from rag.generators import GeneratorError
-from rag.registry import Registry, registry_path
+from rag.registry import index_statistics
 from rag.retrieval import Retriever
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import IndexUnusableError
@@ -77,19 +77,13 @@ class Api:
         )
 
     async def health(self, request: Request) -> Response:
-        registry = Registry(registry_path(self.settings.index_dir))
-        try:
-            documents = registry.documents().values()
-            last = (registry.get_meta("last_ingest") or {}).get("finished_at")
-        finally:
-            registry.close()
         model: dict[str, Any] = {"embedder": self.settings.embedder, "ready": self.model.ready()}
         if self.model.ready():
             try:
                 model["generator"] = self.model.get().name
             except GeneratorError as error:
                 model["error"] = str(error)
-        index = {"documents": len(documents), "chunks": sum(d.chunk_count for d in documents), "last_ingest": last}
+        index = index_statistics(self.settings.index_dir)
         return JSONResponse({"status": "ok", "index": index, "model": model})
 
     async def openapi(self, request: Request) -> Response:

@@ -168,7 +168,7 @@ class Ingestor:
                     current_lexical_index(
                         self._open_store(), registry.documents(), lexical_path(self.settings.index_dir)
                     )
-                registry.set_meta("last_ingest", {"finished_at": _now(), **_counts(registry)})
+                registry.set_meta("last_ingest", {"finished_at": _now(), **registry.counts()})
             finally:
                 registry.close()
         result.seconds = time.monotonic() - started
@@ -358,11 +358,6 @@ def _chunk_metadata(item: PreparedDocument, chunk: Chunk) -> dict:
         "start": chunk.start,
         "end": chunk.end,
     }
-
-
-def _counts(registry: Registry) -> dict[str, int]:
-    documents = registry.documents().values()
-    return {"documents": len(documents), "chunks": sum(record.chunk_count for record in documents)}
 
 
 def _now() -> str:

@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -37,6 +38,16 @@ class DocumentRecord:
 
     def chunk_ids(self) -> list[str]:
         return [chunk_id(self.doc_id, self.content_hash, number) for number in range(self.chunk_count)]
+
+
+def index_statistics(index_dir: Path) -> dict[str, Any]:
+    """Documents, chunks and when the last ingest finished (None if never), for the page and the API."""
+    registry = Registry(registry_path(index_dir))
+    try:
+        finished = (registry.get_meta("last_ingest") or {}).get("finished_at")
+        return {**registry.counts(), "last_ingest": finished}
+    finally:
+        registry.close()
 
 
 def registry_path(index_dir: Path) -> Path:
@@ -69,6 +80,10 @@ class Registry:
     def documents(self) -> dict[str, DocumentRecord]:
         rows = self._db.execute(f"SELECT {', '.join(DocumentRecord.__dataclass_fields__)} FROM documents")
         return {row[0]: DocumentRecord(*row) for row in rows}
+
+    def counts(self) -> dict[str, int]:
+        documents, chunks = self._db.execute("SELECT COUNT(*), COALESCE(SUM(chunk_count), 0) FROM documents").fetchone()
+        return {"documents": documents, "chunks": chunks}
 
     def save(self, records: Iterable[DocumentRecord]) -> None:
         with self._db:

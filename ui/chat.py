@@ -15,7 +15,7 @@ from rag.components import BackgroundModel, open_retriever, shared_model
 from rag.conversation import to_markdown
 from rag.feedback import FeedbackStore, feedback_path
 from rag.generators import GeneratorError
-from rag.registry import Registry, registry_path
+from rag.registry import Registry, index_statistics, registry_path
 from rag.retrieval import Retriever
 from rag.settings import Settings
 from ui.render import inert, source_card
@@ -99,7 +99,7 @@ def sidebar(settings: Settings, model: BackgroundModel, lang: str) -> None:
         if st.button(texts["new_conversation"], use_container_width=True):
             st.session_state.turns = []
             st.rerun()
-        index_statistics(settings, texts)
+        show_index_statistics(settings, texts)
         st.subheader(texts["models"])
         st.caption(f"{texts['embedder']}: {inert(settings.embedder)}")
         st.caption(f"{texts['generator']}: {inert(model_status(settings, model, texts))}")
@@ -115,15 +115,11 @@ def sidebar(settings: Settings, model: BackgroundModel, lang: str) -> None:
             upload(settings, texts)
 
 
-def index_statistics(settings: Settings, texts: dict[str, str]) -> None:
-    registry = Registry(registry_path(settings.index_dir))
-    try:
-        documents = registry.documents().values()
-        finished = (registry.get_meta("last_ingest") or {}).get("finished_at")
-    finally:
-        registry.close()
+def show_index_statistics(settings: Settings, texts: dict[str, str]) -> None:
+    stats = index_statistics(settings.index_dir)
     st.subheader(texts["index"])
-    st.caption(f"{texts['documents']}: {len(documents)} · {texts['chunks']}: {sum(d.chunk_count for d in documents)}")
+    st.caption(f"{texts['documents']}: {stats['documents']} · {texts['chunks']}: {stats['chunks']}")
+    finished = stats["last_ingest"]
     when = datetime.fromisoformat(finished).strftime("%Y-%m-%d %H:%M UTC") if finished else "–"
     st.caption(f"{texts['last_ingest']}: {inert(when)}")
 
