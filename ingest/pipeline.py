@@ -2,8 +2,9 @@
 
 Write order per batch of documents: mark them pending, upsert the new chunks (ids carry the
 content hash), save the registry rows, delete the previous versions' chunks, clear pending.
-A kill at any point leaves either the old or the new version current in the registry, and the
-next run removes the leftovers of whatever was pending.
+Removal unregisters first and deletes chunks after. A kill at any point leaves either the old or
+the new version current in the registry, and the next run removes the leftovers of whatever was
+pending or being removed. Chunk settings count as changed until a run with them has finished.
 """
 
 import fcntl
@@ -156,9 +157,11 @@ class Ingestor:
             registry = Registry(registry_path(self.settings.index_dir))
             try:
                 self._check_embedder(registry)
-                self._check_chunking(registry)
+                chunking = self._check_chunking(registry)
                 self._recover(registry)
-                prepared = self._prepare(paths, registry, result)
+                self._finish_removals(registry, result)
+                incomplete = self._documents_missing_chunks(registry)
+                prepared = self._prepare(paths, registry, result, incomplete)
                 if prepared:
                     self._write(prepared, registry, result)
                 if prune:
@@ -168,6 +171,7 @@ class Ingestor:
                     current_lexical_index(
                         self._open_store(), registry.documents(), lexical_path(self.settings.index_dir)
                     )
+                registry.set_meta("chunking", chunking)
                 registry.set_meta("last_ingest", {"finished_at": _now(), **registry.counts()})
             finally:
                 registry.close()
@@ -181,28 +185,63 @@ class Ingestor:
         else:
             check_embedder(recorded["name"], None, self.settings.embedder, None, str(self.settings.index_dir))
 
-    def _check_chunking(self, registry: Registry) -> None:
-        """Chunks made with other size or overlap settings are remade, not kept beside new ones."""
+    def _check_chunking(self, registry: Registry) -> dict[str, int]:
+        """Chunks made with other size or overlap settings are remade, not kept beside new ones.
+
+        The settings are recorded when the run finishes, so a re-chunking cut short is redone."""
         chunking = {"size": self.settings.chunk_size, "overlap": self.settings.chunk_overlap}
         recorded = registry.get_meta("chunking")
+        if recorded is None:
+            registry.set_meta("chunking", chunking)
         self._rechunk = recorded is not None and recorded != chunking
         if self._rechunk:
             self.report(f"chunk settings changed ({recorded} → {chunking}): re-chunking every document")
-        registry.set_meta("chunking", chunking)
+        return chunking
 
     def _recover(self, registry: Registry) -> None:
-        """Remove chunks left by a run that died between upsert and clean-up."""
+        """Remove chunks left by a run that died between upsert and clean-up: all but the registered version's."""
         pending = registry.pending()
         if not pending:
             return
         documents = registry.documents()
         store = self._open_store()
         for doc_id in pending:
-            current = documents.get(doc_id)
-            store.delete_document(doc_id, keep_hash=current.content_hash if current else None)
+            current = set(documents[doc_id].chunk_ids()) if doc_id in documents else set()
+            leftovers = [chunk.chunk_id for chunk in store.document_chunks(doc_id) if chunk.chunk_id not in current]
+            store.delete_ids(leftovers)
         registry.clear_pending(pending)
 
-    def _prepare(self, paths: list[Path], registry: Registry, result: IngestReport) -> list[PreparedDocument]:
+    def _finish_removals(self, registry: Registry, result: IngestReport) -> None:
+        """Delete the chunks of unregistered documents: those of this run's prune, or of one that died."""
+        removals = registry.removals()
+        if not removals:
+            return
+        store = self._open_store()
+        for doc_id, source in removals.items():
+            store.delete_document(doc_id)
+            self.report(f"removed: {source}")
+        registry.finish_removal(removals)
+        result.removed += len(removals)
+
+    def _documents_missing_chunks(self, registry: Registry) -> set[str]:
+        """Registered documents whose chunks the vector store lacks (its data lost or replaced): embed them again."""
+        expected = registry.counts()["chunks"]
+        if not expected or self._open_store().count() == expected:
+            return set()
+        documents = registry.documents()
+        wanted = [cid for record in documents.values() for cid in record.chunk_ids()]
+        present = {chunk.chunk_id for chunk in self._open_store().get(wanted)}
+        missing = {record.doc_id for record in documents.values() if not present.issuperset(record.chunk_ids())}
+        if missing:
+            self.report(
+                f"repair: {len(missing)} documents have chunks missing from the vector store at "
+                f"{self._open_store().location()}; embedding them again"
+            )
+        return missing
+
+    def _prepare(
+        self, paths: list[Path], registry: Registry, result: IngestReport, incomplete: set[str]
+    ) -> list[PreparedDocument]:
         files, errors, skipped = find_files(paths)
         for error in errors:
             self._fail(result, error)
@@ -219,7 +258,8 @@ class Ingestor:
                 data = read_file(file.path, max_bytes)
                 doc_id = document_id(file.path)
                 previous = known.get(doc_id)
-                if previous and previous.content_hash == content_hash(data) and not self._rechunk:
+                unchanged = previous and previous.content_hash == content_hash(data) and doc_id not in incomplete
+                if unchanged and not self._rechunk:
                     result.unchanged += 1
                     continue
                 prepared.append(self._prepare_one(file.path, data, previous))
@@ -230,7 +270,7 @@ class Ingestor:
         return prepared
 
     def _prepare_one(self, path: Path, data: bytes, previous: DocumentRecord | None) -> PreparedDocument:
-        document = parse_document(path, data)
+        document = parse_document(path, data, int(self.settings.max_file_mb * 1e6))
         for warning in document.warnings:
             self.report(f"warning: {display_source(path)}: {warning}")
         chunks = chunk_document(document, self.settings.chunk_size, self.settings.chunk_overlap)
@@ -286,7 +326,9 @@ class Ingestor:
         registry.mark_pending(doc_ids)
         store.upsert(ids, vectors, texts, metadatas)
         registry.save(item.record for item in group)
-        stale = [cid for item in group if item.previous for cid in item.previous.chunk_ids()]
+        # Re-chunking an unchanged file reuses ids: only the ids the new version lacks are stale.
+        written = set(ids)
+        stale = [cid for item in group if item.previous for cid in item.previous.chunk_ids() if cid not in written]
         if stale:
             store.delete_ids(stale)
         registry.clear_pending(doc_ids)
@@ -299,16 +341,8 @@ class Ingestor:
             for record in registry.documents().values()
             if any(Path(record.path).is_relative_to(folder) for folder in folders) and not os.path.lexists(record.path)
         ]
-        if not gone:
-            return
-        store = self._open_store()
-        registry.mark_pending(record.doc_id for record in gone)
-        for record in gone:
-            store.delete_document(record.doc_id)
-            self.report(f"removed: {record.source}")
-        registry.remove(record.doc_id for record in gone)
-        registry.clear_pending(record.doc_id for record in gone)
-        result.removed = len(gone)
+        registry.begin_removal(gone)
+        self._finish_removals(registry, result)
 
     def _fail(self, result: IngestReport, line: str) -> None:
         result.failed += 1

@@ -1,7 +1,8 @@
 """The document registry: which file version each indexed document is, in SQLite beside the index.
 
 Chunk ids carry the content hash, so the registry row decides which version of a document is
-current; `pending` lists documents whose chunks are being replaced, for clean-up after a crash.
+current; `pending` lists documents whose chunks are being replaced, and `removing` documents whose
+rows are gone but whose chunks may not be, for clean-up after a crash.
 """
 
 import json
@@ -22,6 +23,7 @@ CREATE TABLE IF NOT EXISTS documents (
     ingested_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS removing (doc_id TEXT PRIMARY KEY, source TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -92,9 +94,20 @@ class Registry:
                 [tuple(record.__dict__.values()) for record in records],
             )
 
-    def remove(self, doc_ids: Iterable[str]) -> None:
+    def begin_removal(self, records: Iterable[DocumentRecord]) -> None:
+        """Unregister documents in one step, remembering them until their chunks are deleted too."""
+        rows = [(record.doc_id, record.source) for record in records]
         with self._db:
-            self._db.executemany("DELETE FROM documents WHERE doc_id = ?", [(doc_id,) for doc_id in doc_ids])
+            self._db.executemany("INSERT OR REPLACE INTO removing VALUES (?, ?)", rows)
+            self._db.executemany("DELETE FROM documents WHERE doc_id = ?", [(doc_id,) for doc_id, _ in rows])
+
+    def removals(self) -> dict[str, str]:
+        """Documents unregistered whose chunks may still be in the store: doc_id → source."""
+        return dict(self._db.execute("SELECT doc_id, source FROM removing").fetchall())
+
+    def finish_removal(self, doc_ids: Iterable[str]) -> None:
+        with self._db:
+            self._db.executemany("DELETE FROM removing WHERE doc_id = ?", [(doc_id,) for doc_id in doc_ids])
 
     def mark_pending(self, doc_ids: Iterable[str]) -> None:
         with self._db:

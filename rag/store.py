@@ -35,8 +35,8 @@ class VectorStore(Protocol):
 
     def delete_ids(self, ids: Sequence[str]) -> None: ...
 
-    def delete_document(self, doc_id: str, keep_hash: str | None = None) -> None:
-        """Remove a document's chunks, except those of version `keep_hash`."""
+    def delete_document(self, doc_id: str) -> None:
+        """Remove all of a document's chunks."""
         ...
 
     def query(self, vector: np.ndarray, k: int) -> list[StoredChunk]: ...
@@ -94,11 +94,8 @@ class ChromaStore:
         for start in range(0, len(ids), self._max_batch):
             self._collection.delete(ids=list(ids[start : start + self._max_batch]))
 
-    def delete_document(self, doc_id: str, keep_hash: str | None = None) -> None:
-        where: dict = {"doc_id": doc_id}
-        if keep_hash is not None:
-            where = {"$and": [where, {"content_hash": {"$ne": keep_hash}}]}
-        self._collection.delete(where=where)
+    def delete_document(self, doc_id: str) -> None:
+        self._collection.delete(where={"doc_id": doc_id})
 
     def query(self, vector: np.ndarray, k: int) -> list[StoredChunk]:
         result = self._collection.query(
@@ -115,11 +112,13 @@ class ChromaStore:
         return self._collection.count()
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
-        page = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
-        return [
-            StoredChunk(chunk_id, text, dict(metadata or {}), 0.0)
-            for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
-        ]
+        chunks = []
+        for start in range(0, len(ids), self._max_batch):
+            batch = list(ids[start : start + self._max_batch])
+            page = self._collection.get(ids=batch, include=["documents", "metadatas"])
+            for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                chunks.append(StoredChunk(chunk_id, text, dict(metadata or {}), 0.0))
+        return chunks
 
     def document_chunks(self, doc_id: str) -> list[StoredChunk]:
         page = self._collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])

@@ -69,6 +69,26 @@ def test_editing_one_file_re_embeds_only_that_file(settings: Settings, corpus: P
     assert "wöchentlich geprüft" in texts
 
 
+def test_new_chunk_settings_re_chunk_every_document_and_lose_no_chunk(settings: Settings, corpus: Path) -> None:
+    from ingest.chunking import chunk_document
+    from ingest.documents import parse_document
+
+    first, _ = run_ingest(settings, [corpus])
+    smaller = settings.model_copy(update={"chunk_size": 400, "chunk_overlap": 50})
+
+    report, lines = run_ingest(smaller, [corpus])
+
+    assert (report.updated, report.unchanged) == (5, 0)
+    assert any("re-chunking every document" in line for line in lines)
+    expected = Counter()
+    for path in (path for path in corpus.rglob("*") if path.is_file()):
+        expected[path.name] = len(chunk_document(parse_document(path, path.read_bytes()), 400, 50))
+    stored = Counter(Path(chunk.metadata["source"]).name for chunk in stored_chunks(smaller))
+    assert stored == expected and report.chunks_written == sum(expected.values()) > first.chunks_written
+    again, _ = run_ingest(smaller, [corpus])
+    assert (again.unchanged, again.chunks_written) == (5, 0)
+
+
 def test_prune_removes_a_deleted_files_chunks_only_when_asked(settings: Settings, corpus: Path) -> None:
     run_ingest(settings, [corpus])
     (corpus / "lead.md").unlink()

@@ -540,12 +540,6 @@ def test_a_crash_during_prune_is_repaired_by_the_next_prune(
     check_in_process(corpus.folder, settings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: ingest/pipeline.py Ingestor._prune deletes the chunks before it removes the registry "
-    "rows, and _recover keeps the registered version; a crash in between leaves registered documents without "
-    "chunks, which an unchanged file never gets back",
-)
 def test_a_file_restored_after_a_crashed_prune_is_indexed_again(
     crash_copy: tuple[Corpus, Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -567,11 +561,6 @@ def test_a_file_restored_after_a_crashed_prune_is_indexed_again(
     check_in_process(corpus.folder, settings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: ingest/pipeline.py Ingestor._check_chunking records the new chunk settings before "
-    "re-chunking; after a crash, the next run sees no change and keeps the old chunks of the documents not done",
-)
 def test_a_crashed_re_chunking_is_finished_by_the_next_run(
     crash_copy: tuple[Corpus, Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:

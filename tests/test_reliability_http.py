@@ -2,8 +2,7 @@
 same routes, middleware and error handler app.py serves (as tests/test_api.py builds them).
 
 Every response must be a 200 answer or a 4xx with a JSON body {"error", "message"}; never a 5xx, never a
-trace or a server path; and afterwards a valid question is still answered. Inputs that do give a 5xx
-today are pinned by the xfail tests further down (product bugs), and left out of the loop.
+trace or a server path; and afterwards a valid question is still answered.
 """
 
 import json

@@ -116,12 +116,6 @@ def test_ingest_rebuild_repairs_a_damaged_index(data_dir: Path, damage: str) -> 
     answered(ask(data_dir))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: ingest/pipeline.py trusts the registry alone: over an index whose Chroma data is gone, "
-    "plain `python -m ingest` reports every file unchanged and exits 0, while `rag ask` keeps failing; it should "
-    "re-embed documents whose chunks are missing, or stop with the --rebuild hint",
-)
 @pytest.mark.parametrize("damage", ["chroma folder deleted", "chroma.sqlite3 emptied"])
 def test_plain_ingest_over_a_lost_vector_store_does_not_report_success_and_leave_it_broken(
     data_dir: Path, damage: str
