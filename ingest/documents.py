@@ -7,9 +7,9 @@ import stat
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
-import frontmatter
 import py3langid
 import yaml
 from pypdf import PdfReader
@@ -21,6 +21,7 @@ METADATA_KEYS = ("title", "author", "date", "url", "lang", "kind")
 MAX_CONTROL_CHAR_SHARE = 0.01
 MARKDOWN_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 CODE_FENCE = re.compile(r"^(```|~~~)", re.MULTILINE)
+FRONT_MATTER = re.compile(r"\A-{3,}[ \t]*\n(.*?\n)?-{3,}[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
 class DocumentError(Exception):
@@ -78,8 +79,11 @@ def _megabytes(size: int) -> str:
     return f"{size / 1e6:.1f}" if size >= 1e5 else f"{size / 1e6:.3g}"
 
 
-def parse_document(path: Path, data: bytes) -> Document:
-    """Turn a supported file's bytes into a Document; DocumentError when it holds no usable text."""
+def parse_document(path: Path, data: bytes, max_bytes: int | None = None) -> Document:
+    """Turn a supported file's bytes into a Document; DocumentError when it holds no usable text.
+
+    `max_bytes` also limits what a PDF's page content inflates to: a small PDF can show one huge
+    content stream on every page and become millions of characters."""
     suffix = path.suffix.lower()
     parsers = {
         ".md": _parse_markdown,
@@ -87,7 +91,7 @@ def parse_document(path: Path, data: bytes) -> Document:
         ".txt": _parse_plain_text,
         ".html": _parse_html,
         ".htm": _parse_html,
-        ".pdf": _parse_pdf,
+        ".pdf": partial(_parse_pdf, max_bytes=max_bytes),
     }
     if suffix not in parsers:
         supported = " ".join(SUPPORTED_SUFFIXES)
@@ -144,21 +148,31 @@ def normalize_text(text: str) -> str:
 
 def _parse_markdown(path: Path, data: bytes) -> Document:
     raw, warnings = decode_text(data)
-    try:
-        post = frontmatter.loads(raw)
-    except yaml.YAMLError as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise DocumentError(f"front matter is not valid YAML: {first_line}") from None
-    if not isinstance(post.metadata, dict):
-        raise DocumentError("front matter is not a YAML mapping of keys to values")
-    text = post.content
-    metadata = _clean_metadata(post.metadata)
+    front_matter, text = _split_front_matter(raw.strip())
+    metadata = _clean_metadata(front_matter)
     sections = _markdown_sections(text)
     if "title" not in metadata:
         match = MARKDOWN_HEADING.search(text)
         if match and len(match.group(1)) == 1:
             metadata["title"] = match.group(2).strip()
     return Document(path, text, content_hash(data), metadata, sections, warnings)
+
+
+def _split_front_matter(text: str) -> tuple[dict, str]:
+    """YAML between leading '---' lines → (mapping, rest). Anything else there is an error, never dropped."""
+    match = FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        front_matter = yaml.safe_load(match.group(1) or "")
+    except yaml.YAMLError as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise DocumentError(f"front matter is not valid YAML: {first_line}") from None
+    if front_matter is None:
+        front_matter = {}
+    if not isinstance(front_matter, dict):
+        raise DocumentError("front matter is not a YAML mapping of keys to values")
+    return front_matter, text[match.end() :].strip()
 
 
 def _markdown_sections(text: str) -> list[Section]:
@@ -214,11 +228,13 @@ def _parse_html(path: Path, data: bytes) -> Document:
     return Document(path, text, content_hash(data), _clean_metadata(metadata), _markdown_sections(text), warnings)
 
 
-def _parse_pdf(path: Path, data: bytes) -> Document:
+def _parse_pdf(path: Path, data: bytes, max_bytes: int | None) -> Document:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError("encrypted PDF that needs a password")
+        if max_bytes is not None:
+            _check_content_size(reader, max_bytes)
         pages = [normalize_text(page.extract_text() or "") for page in reader.pages]
         info = reader.metadata
     except DocumentError:
@@ -247,6 +263,18 @@ def _parse_pdf(path: Path, data: bytes) -> Document:
     if info:
         metadata = _clean_metadata({"title": info.title, "author": info.author, "date": _pdf_date(info)})
     return Document(path, text.rstrip("\n"), content_hash(data), metadata, sections)
+
+
+def _check_content_size(reader: PdfReader, max_bytes: int) -> None:
+    """Refuse a PDF whose pages' content streams add up to more than the file size limit, before extracting."""
+    total = 0
+    for number, page in enumerate(reader.pages, start=1):
+        contents = page.get_contents()
+        total += len(contents.get_data()) if contents is not None else 0
+        if total > max_bytes:
+            raise DocumentError(
+                f"page content inflates past the {max_bytes / 1e6:g} MB limit (RAG_MAX_FILE_MB) by page {number}"
+            )
 
 
 def _pdf_date(info) -> str | None:
