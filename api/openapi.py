@@ -147,9 +147,10 @@ OPENAPI = {
         "/api/ask/stream": _ask_operation(
             "Answer a question as Server-Sent Events",
             {
-                "description": "events in this order: `sources` {passages, standalone_question}; `waiting` when "
-                "queued behind another question; `token` {text} while the model writes; `done` with the Answer; "
-                "or `error` {error, message}",
+                "description": "events in this order: `sources` {passages, standalone_question}, at once from the "
+                "question, and once more if the search with the model's translation of it changes them; `waiting` "
+                "when queued behind another question; `token` {text} while the model writes; `done` with the "
+                "Answer; or `error` {error, message}",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}},
             },
         ),

@@ -86,10 +86,11 @@ def _ask_one(assistant: Assistant, question: str, as_json: bool) -> int:
 
 
 def _print_streaming(assistant: Assistant, question: str) -> None:
-    streamed = ""
+    streamed, shown_question = "", question
     for event in assistant.stream(question):
-        if isinstance(event, Sources) and event.standalone_question != question:
-            print(f"({event.standalone_question})", file=sys.stderr)
+        if isinstance(event, Sources) and event.standalone_question != shown_question:
+            shown_question = event.standalone_question
+            print(f"({shown_question})", file=sys.stderr)
         elif isinstance(event, Token):
             streamed += event.text
             print(event.text, end="", flush=True)

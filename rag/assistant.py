@@ -63,6 +63,9 @@ class Answer:
 
 @dataclass
 class Sources:
+    """The passages found. Sent at once from the question; sent again when the translated question's
+    search changes them (the later list is the one the answer uses)."""
+
     passages: list[Passage]
     standalone_question: str
 
@@ -106,12 +109,21 @@ class Assistant:
         question = self._checked(question)
         lang = lang if lang in ("de", "en") else detect_question_language(question)
         standalone = self._standalone(question, history or [], lang)
-        queries = self._queries(standalone, lang)
+        queries = [Query(standalone)]
         passages = self.retriever.search(queries, self.settings.top_k)
         timings = {"retrieve": _ms(started)}
         yield Sources(passages, standalone)
         if self.generator.busy():
             yield Waiting()
+        translated = self._translated_query(standalone, lang)
+        if translated:
+            # The model's translation feeds a second search; the sources already shown are refined if it changes them.
+            queries.append(translated)
+            refined = self.retriever.search(queries, self.settings.top_k)
+            timings["retrieve"] = _ms(started)  # until the passages the answer uses were known
+            if [p.chunk_id for p in refined] != [p.chunk_id for p in passages]:
+                passages = refined
+                yield Sources(passages, standalone)
 
         def answer(text: str, citations: list[Citation], abstain_reason: str | None = None) -> Answer:
             timings.setdefault("first_token", _ms(started))
@@ -186,14 +198,15 @@ class Assistant:
         earlier = next((turn["content"] for turn in reversed(history) if turn["role"] == "user"), "")
         return f"{earlier} {question}".strip()
 
-    def _queries(self, question: str, lang: str) -> list[Query]:
-        queries = [Query(question)]
-        # With the model busy, the translated search would hold back the sources: skip it.
-        if self.settings.translation_weight > 0 and self.generator.uses_model and not self.generator.busy():
-            translated = self._complete(translation_messages(question, other_language(lang)))
-            if translated and translated.casefold() != question.casefold():
-                queries.append(Query(translated, self.settings.translation_weight))
-        return queries
+    def _translated_query(self, question: str, lang: str) -> Query | None:
+        """The question in the other language, for lexical search in articles written in it."""
+        # With the model busy, translating would only add to the queue: skip it.
+        if self.settings.translation_weight <= 0 or not self.generator.uses_model or self.generator.busy():
+            return None
+        translated = self._complete(translation_messages(question, other_language(lang)))
+        if not translated or translated.casefold() == question.casefold():
+            return None
+        return Query(translated, self.settings.translation_weight)
 
     def _complete(self, messages: list[dict[str, str]]) -> str:
         text = "".join(self.generator.stream(messages, REWRITE_TOKENS)).strip()
