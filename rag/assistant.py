@@ -13,7 +13,7 @@ import numpy as np
 from rag.citations import Citation, verify
 from rag.embedders import Embedder
 from rag.generators import Generator
-from rag.grounding import missing_identifiers
+from rag.grounding import identifiers, names_all
 from rag.language import detect_question_language, other_language
 from rag.lexical import tokenize
 from rag.prompts import answer_messages, condense_messages, not_covered, not_covered_patterns, translation_messages
@@ -41,8 +41,8 @@ class Answer:
     lang: str
     standalone_question: str
     search_queries: list[str] = field(default_factory=list)
-    # Why it abstained: "no_passage" (retrieval), "model" (said so), "unsupported" (no claim backed
-    # by a passage) or "off_subject" (the cited articles don't name what was asked about).
+    # Why it abstained: "no_passage" (retrieval), "off_subject" (no passage's document names what
+    # was asked about), "model" (said so) or "unsupported" (no claim backed by a passage).
     abstain_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -149,31 +149,43 @@ class Assistant:
             yield Token(not_covered(lang))
             yield Done(answer("", [], "no_passage"))
             return
+        on_subject = self._naming_the_subject(standalone, lang, passages)
+        if not on_subject:
+            yield Token(not_covered(lang))
+            yield Done(answer("", [], "off_subject"))
+            return
+        if len(on_subject) < len(passages):
+            passages = on_subject
+            yield Sources(passages, standalone)
         text = ""
-        for token in self._generate(standalone, passages, lang):
+        for token in self._generate(self._question_for_model(standalone, lang, translated, passages), passages, lang):
             timings.setdefault("first_token", _ms(started))
             text += token
             yield Token(token)
         verified, citations = verify(text, passages, self.embedder, self.settings.support_threshold)
-        yield Done(answer(verified, citations, self._abstain_reason(text, standalone, lang, citations)))
+        yield Done(answer(verified, citations, self._abstain_reason(text, citations)))
 
-    def _abstain_reason(self, text: str, question: str, lang: str, citations: list[Citation]) -> str | None:
+    def _naming_the_subject(self, question: str, lang: str, passages: list[Passage]) -> list[Passage]:
+        """The passages whose documents name every name and figure the question asks about (all, if it names none)."""
+        wanted = identifiers(question, lang, self.retriever.document_frequency)
+        if not wanted:
+            return passages
+        doc_ids = dict.fromkeys(p.metadata.get("doc_id") for p in passages)
+        naming = {doc_id for doc_id in doc_ids if names_all(self._document_text(doc_id), wanted)}
+        return [p for p in passages if p.metadata.get("doc_id") in naming]
+
+    def _document_text(self, doc_id: str) -> str:
+        chunks = self.retriever.store.document_chunks(doc_id)
+        meta = chunks[0].metadata if chunks else {}
+        fields = [str(meta.get(key) or "") for key in ("title", "author", "date", "source")]
+        return " ".join([*fields, *(chunk.text for chunk in chunks)])
+
+    def _abstain_reason(self, text: str, citations: list[Citation]) -> str | None:
         if _says_not_covered(text) or not text.strip():
             return "model"
         if not citations:
             return "unsupported"
-        if self._off_subject(question, lang, citations):
-            return "off_subject"
         return None
-
-    def _off_subject(self, question: str, lang: str, citations: list[Citation]) -> bool:
-        """The cited documents don't mention a name or figure the question asks about."""
-        documents = []
-        for doc_id in dict.fromkeys(c.passage.metadata.get("doc_id") for c in citations):
-            chunks = self.retriever.store.document_chunks(doc_id)
-            title = chunks[0].metadata.get("title") or "" if chunks else ""
-            documents.append(" ".join([title, *(chunk.text for chunk in chunks)]))
-        return bool(missing_identifiers(question, lang, documents, self.retriever.document_frequency))
 
     def _checked(self, question: str) -> str:
         question = " ".join(str(question).split())
@@ -207,6 +219,14 @@ class Assistant:
         if not translated or translated.casefold() == question.casefold():
             return None
         return Query(translated, self.settings.translation_weight)
+
+    @staticmethod
+    def _question_for_model(question: str, lang: str, translated: Query | None, passages: list[Passage]) -> str:
+        """With most passages in the other language, the question in that language too: a small model
+        otherwise often finds nothing in them that answers the question."""
+        if translated and sum(p.metadata.get("lang") not in (None, lang) for p in passages) * 2 > len(passages):
+            return f"{question} ({translated.text})"
+        return question
 
     def _complete(self, messages: list[dict[str, str]]) -> str:
         text = "".join(self.generator.stream(messages, REWRITE_TOKENS)).strip()

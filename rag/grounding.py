@@ -1,10 +1,11 @@
-"""Does an answer speak about what the question names? Small models answer a question about one
-company with another company's figures; this catches that without a second model.
+"""Which documents speak about what the question names? Small models answer a question about one
+company with another company's figures; giving them only passages of documents that name it
+prevents that without a second model.
 
 A question's identifiers are its numbers and its names: words rare in the corpus that look like a
 name (a run of capitalised words, a capitalised word after "bei"/"von"/"at"/"of"…, an acronym,
 or in English any capitalised word past the first). German capitalises every noun, hence the
-patterns. An answer is grounded when the documents it cites contain them all.
+patterns. A document names the question's subject when its text and citation fields contain them all.
 """
 
 import re
@@ -34,16 +35,10 @@ def identifiers(question: str, lang: str, document_frequency: Callable[[str], in
     return numbers | names
 
 
-def missing_identifiers(
-    question: str, lang: str, cited_documents: list[str], document_frequency: Callable[[str], int]
-) -> set[str]:
-    """The question's identifiers that none of the cited documents contains."""
-    wanted = identifiers(question, lang, document_frequency)
-    if not wanted:
-        return set()
-    joined = " ".join(cited_documents)
-    present = set(tokenize(joined)) | {_digits(n) for n in NUMBER.findall(joined)}
-    return wanted - present
+def names_all(document: str, wanted: set[str]) -> bool:
+    """The document (its text and citation fields) contains every identifier in `wanted`."""
+    present = set(tokenize(document)) | {_digits(n) for n in NUMBER.findall(document)}
+    return wanted <= present
 
 
 def _digits(number: str) -> str:

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         0.2, description="Extractive mode quotes only sentences at least this similar to the question."
     )
     support_threshold: float = Field(
-        0.45,
+        0.4,
         description="Support a claim needs from a passage sentence to be cited to it: the larger of cosine "
         "similarity and the share of the claim's words in the sentence.",
     )

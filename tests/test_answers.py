@@ -181,13 +181,25 @@ def two_companies(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return indexed_settings(tmp_path_factory.mktemp("companies-data"), folder)
 
 
-def test_an_answer_with_another_companys_figures_is_withdrawn(two_companies: Settings) -> None:
-    assistant, _ = spy_assistant(two_companies, "Der Vertrieb kontaktiert jeden Lead binnen 24 Stunden [1].")
+def test_the_model_sees_only_passages_of_documents_naming_the_company_asked_about(two_companies: Settings) -> None:
+    assistant, spy = spy_assistant(two_companies, "Der Vertrieb kontaktiert jeden Lead binnen 24 Stunden [1].")
     answer = assistant.ask("Welche Frist für den Erstkontakt mit Leads gilt bei Solvanta?")
-    assert answer.abstained and answer.abstain_reason == "off_subject"
-    assistant, _ = spy_assistant(two_companies, "Der Vertrieb kontaktiert jeden Lead binnen 24 Stunden [1].")
+    (_, user) = spy.calls[0]
+    assert "Solvanta" in user["content"] and "Kessler" not in user["content"]
+    assert {p.metadata["title"] for p in answer.retrieved} == {"Lead-Scoring bei Solvanta"}
+    assert answer.abstained and answer.abstain_reason == "unsupported", "Kessler's 24 hours are not Solvanta's"
+
+    assistant, spy = spy_assistant(two_companies, "Der Vertrieb kontaktiert jeden Lead binnen 24 Stunden [1].")
     answer = assistant.ask("Welche Frist für den Erstkontakt mit Leads gilt bei Kessler?")
+    assert "Solvanta" not in spy.calls[0][1]["content"]
     assert not answer.abstained and "24 Stunden" in answer.answer
+
+
+def test_a_figure_no_retrieved_document_names_is_declined_without_the_model(two_companies: Settings) -> None:
+    assistant, spy = spy_assistant(two_companies, "Im Jahr 2019 waren es 350 Leads [1].")
+    answer = assistant.ask("Wie viele Leads lieferte das Marketing bei Kessler im Jahr 2019?")
+    assert answer.abstained and answer.abstain_reason == "off_subject" and answer.answer == not_covered("de")
+    assert spy.calls == [] and answer.citations == []
 
 
 def test_an_answer_no_passage_supports_is_withdrawn(two_companies: Settings) -> None:
