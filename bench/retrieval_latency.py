@@ -142,9 +142,7 @@ def worker_lexical_build(spec: dict) -> dict:
         "disk_mb": common.folder_bytes(folder) / 2**20,
         "vocabulary": len(retriever._lexical.document_frequency),
         "fingerprint_ok": retriever._lexical.fingerprint
-        == retrieval._fingerprint(
-            [(d, r.content_hash, r.chunk_count) for d, r in sorted(retriever.registry.documents().items())]
-        ),
+        == retrieval.lexical_fingerprint(retriever.registry.documents()),
     }
 
 

@@ -113,7 +113,8 @@ class Assistant:
         passages = self.retriever.search(queries, self.settings.top_k)
         timings = {"retrieve": _ms(started)}
         yield Sources(passages, standalone)
-        if self.generator.busy():
+        told_waiting = self.generator.busy()
+        if told_waiting:
             yield Waiting()
         translated = self._translated_query(standalone, lang)
         if translated:
@@ -157,6 +158,8 @@ class Assistant:
         if len(on_subject) < len(passages):
             passages = on_subject
             yield Sources(passages, standalone)
+        if not told_waiting and self.generator.busy():
+            yield Waiting()
         text = ""
         for token in self._generate(self._question_for_model(standalone, lang, translated, passages), passages, lang):
             timings.setdefault("first_token", _ms(started))
@@ -212,10 +215,10 @@ class Assistant:
 
     def _translated_query(self, question: str, lang: str) -> Query | None:
         """The question in the other language, for lexical search in articles written in it."""
-        # With the model busy, translating would only add to the queue: skip it.
-        if self.settings.translation_weight <= 0 or not self.generator.uses_model or self.generator.busy():
+        if self.settings.translation_weight <= 0 or not self.generator.uses_model:
             return None
-        translated = self._complete(translation_messages(question, other_language(lang)))
+        # With the model busy, translating would only add to the queue: skip it.
+        translated = self._complete(translation_messages(question, other_language(lang)), wait=False)
         if not translated or translated.casefold() == question.casefold():
             return None
         return Query(translated, self.settings.translation_weight)
@@ -228,8 +231,8 @@ class Assistant:
             return f"{question} ({translated.text})"
         return question
 
-    def _complete(self, messages: list[dict[str, str]]) -> str:
-        text = "".join(self.generator.stream(messages, REWRITE_TOKENS)).strip()
+    def _complete(self, messages: list[dict[str, str]], wait: bool = True) -> str:
+        text = "".join(self.generator.stream(messages, REWRITE_TOKENS, wait)).strip()
         return " ".join(text.split()).strip("\"'„“”")[: self.settings.max_question_chars]
 
     def _generate(self, question: str, passages: list[Passage], lang: str) -> Iterator[str]:

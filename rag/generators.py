@@ -21,7 +21,9 @@ class Generator(Protocol):
     name: str
     uses_model: bool  # False for the extractive generator: no prompt, no rewriting
 
-    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]: ...
+    def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
+        """The answer's pieces as they come. With wait=False, nothing at all if the model is busy."""
+        ...
 
     def busy(self) -> bool:
         """Another request is using the model right now; this one would wait."""
@@ -49,8 +51,11 @@ class LlamaCppGenerator:
     def busy(self) -> bool:
         return self.lock.locked()
 
-    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
-        with self.lock:
+    def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
+        # Checking and taking the lock in one step: an optional call never ends up queued unannounced.
+        if not self.lock.acquire(blocking=wait):
+            return
+        try:
             chunks = self._llama.create_chat_completion(
                 messages=messages, stream=True, max_tokens=max_tokens, temperature=self.temperature
             )
@@ -58,6 +63,8 @@ class LlamaCppGenerator:
                 text = chunk["choices"][0]["delta"].get("content")
                 if text:
                     yield text
+        finally:
+            self.lock.release()
 
 
 class OpenAICompatibleGenerator:
@@ -76,7 +83,7 @@ class OpenAICompatibleGenerator:
     def busy(self) -> bool:
         return False  # the server queues requests itself
 
-    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
         body = {
             "model": self.model,
             "messages": messages,
@@ -121,7 +128,7 @@ class ExtractiveGenerator:
     def busy(self) -> bool:
         return False
 
-    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
         raise GeneratorError("the extractive generator writes no text from a prompt")
 
 

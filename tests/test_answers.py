@@ -96,7 +96,7 @@ class SpyGenerator:
     def busy(self) -> bool:
         return False
 
-    def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+    def stream(self, messages: list[dict], max_tokens: int, wait: bool = True) -> Iterator[str]:
         self.calls.append(messages)
         yield from re.findall(r"\S+\s*", self.replies.pop(0)) if self.replies else []
 

@@ -24,6 +24,14 @@ def test_llama_cpp_streams_tokens_from_a_real_gguf() -> None:
     assert generator.name == "llama.cpp:SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
+def test_an_optional_call_to_a_busy_model_returns_nothing_at_once_instead_of_queueing() -> None:
+    generator = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0)
+    with generator.lock:  # another question is being answered
+        assert list(generator.stream(MESSAGES, max_tokens=12, wait=False)) == []
+    assert "".join(generator.stream(MESSAGES, max_tokens=12, wait=False)).strip(), "idle: it answers"
+    assert not generator.busy()
+
+
 def test_the_factory_loads_the_model_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_MODEL_PATH", str(smollm_path()))
     assert make_generator(Settings()) is make_generator(Settings())
