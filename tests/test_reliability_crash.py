@@ -123,7 +123,7 @@ def sha256_file(path: Path) -> str:
 def read_registry(index_dir: Path) -> dict:
     registry = Registry(registry_path(index_dir))
     try:
-        return {"documents": registry.documents(), "pending": registry.pending()}
+        return {"documents": registry.documents(), "pending": registry.pending(), "removing": registry.removals()}
     finally:
         registry.close()
 
@@ -145,6 +145,7 @@ def check_index(folder: Path, index_dir: Path, env: dict[str, str], pruned: bool
     state = read_registry(index_dir)
     documents = state["documents"]
     assert state["pending"] == [], "a completed run left documents pending"
+    assert state["removing"] == {}, "a completed run left documents half removed"
     files = {document_id(path): path for path in sorted(folder.glob("*.md"))}
     missing = set(files) - set(documents)
     assert not missing, f"files not in the registry: {[files[d].name for d in missing]}"
@@ -187,6 +188,7 @@ class Probe:
     lock_pid: str
     fresh: int  # changed files whose new version the registry already lists
     pending: int
+    removing: int  # documents unregistered by --prune whose chunks are being deleted
     embedded: int  # chunks the progress bar says are embedded
 
 
@@ -207,7 +209,7 @@ PROGRESS = re.compile(r"embedding:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
 def probe(process: subprocess.Popen, started: float, index_dir: Path, stderr: Path, targets: dict[str, str]) -> Probe:
     lock = index_dir / "ingest.lock"
     lock_pid = lock.read_text().strip() if lock.exists() else ""
-    fresh = pending = 0
+    fresh = pending = removing = 0
     database = registry_path(index_dir)
     if database.exists():
         try:
@@ -215,6 +217,7 @@ def probe(process: subprocess.Popen, started: float, index_dir: Path, stderr: Pa
             try:
                 rows = dict(connection.execute("SELECT doc_id, content_hash FROM documents"))
                 pending = connection.execute("SELECT count(*) FROM pending").fetchone()[0]
+                removing = connection.execute("SELECT count(*) FROM removing").fetchone()[0]
             finally:
                 connection.close()
             fresh = sum(1 for doc_id, digest in targets.items() if rows.get(doc_id) == digest)
@@ -222,14 +225,14 @@ def probe(process: subprocess.Popen, started: float, index_dir: Path, stderr: Pa
             pass
     progress = PROGRESS.findall(stderr.read_text(errors="replace")) if stderr.exists() else []
     embedded = int(progress[-1][0]) if progress else 0
-    return Probe(time.monotonic() - started, lock_pid, fresh, pending, embedded)
+    return Probe(time.monotonic() - started, lock_pid, fresh, pending, removing, embedded)
 
 
 def stage_of(seen: Probe, pid: int, changed: int) -> str:
     if seen.lock_pid != str(pid):
         return "starting up (no lock yet, nothing written)"
-    if seen.pending and not changed:
-        return "pruning deleted documents (documents pending)"
+    if seen.removing:
+        return "pruning deleted documents (documents being removed)"
     if seen.pending:
         return "writing a group (documents pending)"
     if seen.fresh:
@@ -340,7 +343,7 @@ ROUNDS: list[tuple[str, Callable[[Corpus], str], Callable[[Probe, int, int], boo
     (
         "prune deleting documents",
         lambda c: (c.delete(10), "10 deleted, run with --prune")[1],
-        lambda p, pid, n: p.lock_pid == str(pid) and p.pending > 0,
+        lambda p, pid, n: p.lock_pid == str(pid) and p.removing > 0,
         True,
     ),
     (
@@ -442,7 +445,7 @@ def check_in_process(folder: Path, settings: Settings, pruned: bool = True) -> N
 
     state = read_registry(settings.index_dir)
     documents = state["documents"]
-    assert state["pending"] == []
+    assert state["pending"] == [] and state["removing"] == {}
     files = {document_id(path): path for path in sorted(folder.glob("*.md"))}
     assert set(files) <= set(documents), "a file is not registered"
     if pruned:
