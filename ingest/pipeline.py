@@ -226,16 +226,19 @@ class Ingestor:
     def _documents_missing_chunks(self, registry: Registry) -> set[str]:
         """Registered documents whose chunks the vector store lacks (its data lost or replaced): embed them again."""
         expected = registry.counts()["chunks"]
-        if not expected or self._open_store().count() == expected:
+        if not expected:
+            return set()
+        store = self._open_store()
+        if store.count() == expected:
             return set()
         documents = registry.documents()
         wanted = [cid for record in documents.values() for cid in record.chunk_ids()]
-        present = {chunk.chunk_id for chunk in self._open_store().get(wanted)}
+        present = {chunk.chunk_id for chunk in store.get(wanted)}
         missing = {record.doc_id for record in documents.values() if not present.issuperset(record.chunk_ids())}
         if missing:
             self.report(
                 f"repair: {len(missing)} documents have chunks missing from the vector store at "
-                f"{self._open_store().location()}; embedding them again"
+                f"{store.location()}; embedding them again"
             )
         return missing
 

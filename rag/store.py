@@ -1,7 +1,7 @@
 """The vector index: Chroma, embedded in the index folder or as a server (`chroma run`)."""
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -90,9 +90,13 @@ class ChromaStore:
                 metadatas=[_chroma_metadata(m) for m in metadatas[start:end]],
             )
 
-    def delete_ids(self, ids: Sequence[str]) -> None:
+    def _batches(self, ids: Sequence[str]) -> Iterator[list[str]]:
         for start in range(0, len(ids), self._max_batch):
-            self._collection.delete(ids=list(ids[start : start + self._max_batch]))
+            yield list(ids[start : start + self._max_batch])
+
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        for batch in self._batches(ids):
+            self._collection.delete(ids=batch)
 
     def delete_document(self, doc_id: str) -> None:
         self._collection.delete(where={"doc_id": doc_id})
@@ -113,30 +117,30 @@ class ChromaStore:
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
         chunks = []
-        for start in range(0, len(ids), self._max_batch):
-            batch = list(ids[start : start + self._max_batch])
-            page = self._collection.get(ids=batch, include=["documents", "metadatas"])
-            for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-                chunks.append(StoredChunk(chunk_id, text, dict(metadata or {}), 0.0))
+        for batch in self._batches(ids):
+            chunks += _stored_chunks(self._collection.get(ids=batch, include=["documents", "metadatas"]))
         return chunks
 
     def document_chunks(self, doc_id: str) -> list[StoredChunk]:
-        page = self._collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
-        return [
-            StoredChunk(chunk_id, text, dict(metadata or {}), 0.0)
-            for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
-        ]
+        return _stored_chunks(self._collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"]))
 
     def all_chunks(self) -> list[StoredChunk]:
         chunks = []
         for offset in range(0, self.count(), self._max_batch):
             page = self._collection.get(include=["documents", "metadatas"], limit=self._max_batch, offset=offset)
-            for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-                chunks.append(StoredChunk(chunk_id, text, dict(metadata or {}), 0.0))
+            chunks += _stored_chunks(page)
         return chunks
 
     def location(self) -> str:
         return self._where
+
+
+def _stored_chunks(page: dict) -> list[StoredChunk]:
+    """A Chroma `get` result (ids, documents, metadatas) as chunks."""
+    return [
+        StoredChunk(chunk_id, text, dict(metadata or {}), 0.0)
+        for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True)
+    ]
 
 
 def _chroma_metadata(metadata: dict) -> dict:
