@@ -2,9 +2,9 @@
 p50/p95, on the shipped corpus (corpus/) with every model already loaded.
 
 Modes, interleaved question by question: `llama` (the default generator) and `extractive` (no
-model). With `llama` the first sources come from
-the question; the model then translates it for a second search, which may refine them: that time,
-up to the moment the answer's generation would start, is reported as `llama: refined sources`.
+model). With `llama` the first sources come from the question; the model then translates it for a
+second search, which may refine them: that time, up to the moment the answer's generation would
+start, is reported as `llama: refined sources`.
 Questions: the gold-set questions about the shipped corpus (tests/eval/gold.jsonl). Before each
 llama measurement the model's KV cache is reset (`--kv reset`, the default), as in real use, where
 the previous answer's prompt has replaced the translation prompt in the cache; `--kv keep`
