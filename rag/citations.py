@@ -5,7 +5,9 @@ claim is compared with every passage sentence: support is the larger of their em
 cosine similarity and the share of the claim's stemmed words found in the sentence (literal
 copies). A marker stays when its passage supports the claim; an out-of-range marker is dropped;
 a claim without a supported marker gets the best-supporting passage if any reaches the
-threshold. Markers are renumbered in order of first use; the answer's own layout is kept.
+threshold. A fragment ("30 %") means something only with the question: it is read together with
+the question and is supported only by sentences that contain it word for word. Markers are
+renumbered in order of first use; the answer's own layout is kept.
 """
 
 import re
@@ -52,14 +54,23 @@ class _Claim:
         return MARKER_GROUP.sub("", answer[self.start : self.end]).strip()
 
 
-def verify(answer: str, passages: list[Passage], embedder: Embedder, threshold: float) -> tuple[str, list[Citation]]:
+def verify(
+    answer: str, passages: list[Passage], embedder: Embedder, threshold: float, question: str = ""
+) -> tuple[str, list[Citation]]:
     """The answer with repaired markers [1]..[k], and the k citations in order of first use."""
     claims = _claims(answer, len(passages))
     if not claims or not passages:
         return _render(answer, claims, {}), []
-    support = _Support([claim.text(answer) for claim in claims], passages, embedder)
+    texts = [claim.text(answer) for claim in claims]
+    fragments = [text if _is_fragment(text) and question else None for text in texts]
+    support = _Support(
+        [f"{question} {text}" if fragment else text for text, fragment in zip(texts, fragments, strict=True)],
+        passages,
+        embedder,
+        fragments,
+    )
     for index, claim in enumerate(claims):
-        if len(claim.text(answer).split()) < MIN_CLAIM_WORDS:
+        if _is_fragment(texts[index]) and not fragments[index]:
             claim.markers = []
             continue
         kept = [p for p in claim.markers if support.score(index, p) >= threshold]
@@ -105,6 +116,10 @@ def _claims(answer: str, passage_count: int) -> list[_Claim]:
     return claims
 
 
+def _is_fragment(claim: str) -> bool:
+    return len(claim.split()) < MIN_CLAIM_WORDS
+
+
 def _opens_list(answer: str, claim: _Claim) -> bool:
     first_line = MARKER_GROUP.sub("", answer[claim.start : claim.end]).split("\n", 1)[0].rstrip()
     return first_line.endswith(":") or bool(LIST_ITEM.match(answer[claim.start : claim.end]))
@@ -130,13 +145,19 @@ def _render(answer: str, claims: list[_Claim], numbering: dict[int, int]) -> str
 class _Support:
     """Support of each claim by each passage sentence, computed once."""
 
-    def __init__(self, claims: list[str], passages: list[Passage], embedder: Embedder) -> None:
+    def __init__(
+        self, claims: list[str], passages: list[Passage], embedder: Embedder, literal: list[str | None]
+    ) -> None:
+        """`literal[i]`, if set, is text claim i's supporting sentence must contain word for word."""
         self.spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
         self.owners = np.array([p for p, spans in enumerate(self.spans) for _ in spans])
         sentences = [passages[p].text[a:b] for p, spans in enumerate(self.spans) for a, b in spans]
         vectors = embedder.embed(claims + sentences)
         cosine = vectors[: len(claims)] @ vectors[len(claims) :].T
         self.matrix = np.maximum(cosine, _containment(claims, sentences))  # claim × passage sentence
+        for index, text in enumerate(literal):
+            if text is not None:
+                self.matrix[index] *= _containment([text], sentences)[0] == 1.0
 
     def _columns(self, passage_index: int) -> np.ndarray:
         return np.flatnonzero(self.owners == passage_index)

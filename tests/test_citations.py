@@ -93,3 +93,15 @@ def test_each_citation_points_at_its_supporting_sentence(passages, embedder) -> 
 def test_an_answer_without_support_has_no_citations(passages, embedder) -> None:
     text, citations = verify("Die Kantine öffnet um acht Uhr morgens.", passages, embedder, THRESHOLD)
     assert citations == [] and text == "Die Kantine öffnet um acht Uhr morgens."
+
+
+def test_a_bare_figure_is_read_with_the_question_and_cited_where_it_stands(passages, embedder) -> None:
+    question = "Binnen wie vielen Stunden meldet sich der Vertrieb bei einem Lead?"
+    text, citations = verify("24 Stunden", passages, embedder, THRESHOLD, question)
+    assert text == "24 Stunden [1]" and citations[0].passage.chunk_id == "doc1:hash:0"
+
+
+def test_a_bare_figure_no_passage_contains_stays_uncited(passages, embedder) -> None:
+    question = "Binnen wie vielen Stunden meldet sich der Vertrieb bei einem Lead?"
+    assert verify("48 Stunden", passages, embedder, THRESHOLD, question) == ("48 Stunden", [])
+    assert verify("24 Stunden", passages, embedder, THRESHOLD) == ("24 Stunden", []), "without the question"
