@@ -16,7 +16,14 @@ from rag.generators import Generator
 from rag.grounding import identifiers, names_all
 from rag.language import detect_question_language, other_language
 from rag.lexical import tokenize
-from rag.prompts import answer_messages, condense_messages, not_covered, not_covered_patterns, translation_messages
+from rag.prompts import (
+    answer_messages,
+    check_messages,
+    condense_messages,
+    not_covered,
+    not_covered_patterns,
+    translation_messages,
+)
 from rag.retrieval import Passage, Query, Retriever
 from rag.sentences import sentence_spans
 from rag.settings import Settings
@@ -42,7 +49,8 @@ class Answer:
     standalone_question: str
     search_queries: list[str] = field(default_factory=list)
     # Why it abstained: "no_passage" (retrieval), "off_subject" (no passage's document names what
-    # was asked about), "model" (said so) or "unsupported" (no claim backed by a passage).
+    # was asked about), "model" (said so), "unsupported" (no claim backed by a passage) or
+    # "unanswered" (the cited sentences, the model judged, do not answer the question).
     abstain_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -165,8 +173,9 @@ class Assistant:
             timings.setdefault("first_token", _ms(started))
             text += token
             yield Token(token)
-        verified, citations = verify(text, passages, self.embedder, self.settings.support_threshold)
-        yield Done(answer(verified, citations, self._abstain_reason(text, citations)))
+        verified, citations = verify(text, passages, self.embedder, self.settings.support_threshold, standalone)
+        reason = self._abstain_reason(text, citations) or self._unanswered(standalone, citations, lang)
+        yield Done(answer(verified, citations, reason))
 
     def _naming_the_subject(self, question: str, lang: str, passages: list[Passage]) -> list[Passage]:
         """The passages whose documents name every name and figure the question asks about (all, if it names none)."""
@@ -189,6 +198,16 @@ class Assistant:
         if not citations:
             return "unsupported"
         return None
+
+    def _unanswered(self, question: str, citations: list[Citation], lang: str) -> str | None:
+        """A small model answers a question the passages leave open with a neighbouring fact (another
+        year's figure, the number of firms surveyed for the number of staff). Asked whether the cited
+        sentences answer the question, it is more often right: a low yes-probability withdraws the answer."""
+        if self.settings.answer_check_below <= 0:
+            return None
+        evidence = "\n".join(c.passage.text[c.support_start : c.support_end].strip() for c in citations)
+        probability = self.generator.yes_probability(check_messages(question, evidence, lang))
+        return "unanswered" if probability is not None and probability < self.settings.answer_check_below else None
 
     def _checked(self, question: str) -> str:
         question = " ".join(str(question).split())

@@ -8,9 +8,14 @@ from pathlib import Path
 from typing import Protocol
 
 import httpx
+import numpy as np
 
 from rag.prompts import Messages
 from rag.settings import Settings
+
+# How a reply to a yes/no question starts.
+YES_WORDS = ("Ja", "Yes", "ja", "yes")
+NO_WORDS = ("Nein", "No", "nein", "no")
 
 
 class GeneratorError(Exception):
@@ -23,6 +28,11 @@ class Generator(Protocol):
 
     def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
         """The answer's pieces as they come. With wait=False, nothing at all if the model is busy."""
+        ...
+
+    def yes_probability(self, messages: Messages) -> float | None:
+        """How likely the reply to a yes/no question starts with yes rather than no: a graded answer
+        where a generated word would be all or nothing. None if the generator cannot tell."""
         ...
 
     def busy(self) -> bool:
@@ -47,6 +57,11 @@ class LlamaCppGenerator:
             self._llama = Llama(model_path=str(model_path), n_ctx=context, n_threads=threads, verbose=False)
         except (ValueError, RuntimeError) as error:
             raise GeneratorError(f"cannot load {model_path} as a GGUF model: {error}") from None
+        self._yes_tokens, self._no_tokens = self._first_tokens(YES_WORDS), self._first_tokens(NO_WORDS)
+
+    def _first_tokens(self, words: tuple[str, ...]) -> list[int]:
+        spellings = [spelling.encode() for word in words for spelling in (word, " " + word)]
+        return sorted({self._llama.tokenize(text, add_bos=False)[0] for text in spellings})
 
     def busy(self) -> bool:
         return self.lock.locked()
@@ -66,6 +81,27 @@ class LlamaCppGenerator:
         finally:
             self.lock.release()
 
+    def yes_probability(self, messages: Messages) -> float | None:
+        from llama_cpp import LogitsProcessorList
+
+        first: list[np.ndarray] = []
+
+        def keep_first_logits(_: np.ndarray, logits: np.ndarray) -> np.ndarray:
+            if not first:
+                first.append(np.array(logits, dtype=np.float64))
+            return logits
+
+        with self.lock:
+            self._llama.create_chat_completion(
+                messages=messages,
+                max_tokens=1,
+                temperature=0.0,
+                logits_processor=LogitsProcessorList([keep_first_logits]),
+            )
+        probabilities = np.exp(first[0] - first[0].max())
+        yes, no = probabilities[self._yes_tokens].sum(), probabilities[self._no_tokens].sum()
+        return float(yes / (yes + no)) if yes + no > 0 else None
+
 
 class OpenAICompatibleGenerator:
     """Any server speaking the OpenAI chat-completions API with streaming (llama.cpp server, Ollama, vLLM)."""
@@ -83,14 +119,35 @@ class OpenAICompatibleGenerator:
     def busy(self) -> bool:
         return False  # the server queues requests itself
 
-    def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
-        body = {
+    def yes_probability(self, messages: Messages) -> float | None:
+        """From the first token's top log-probabilities; None if the server sends none."""
+        body = {**self._body(messages, 1), "stream": False, "logprobs": True, "top_logprobs": 10}
+        try:
+            response = httpx.post(self.url, json=body, headers=self.headers, timeout=self.timeout)
+        except httpx.HTTPError as error:
+            raise GeneratorError(f"model server {self.url} is not reachable: {error}") from None
+        if response.status_code != 200:
+            raise GeneratorError(f"model server {self.url} answered {response.status_code}: {response.text[:200]}")
+        try:
+            candidates = response.json()["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+            logprobs = {item["token"].strip(): float(item["logprob"]) for item in reversed(candidates)}
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None
+        yes = sum(np.exp(logprobs[word]) for word in YES_WORDS if word in logprobs)
+        no = sum(np.exp(logprobs[word]) for word in NO_WORDS if word in logprobs)
+        return float(yes / (yes + no)) if yes + no > 0 else None
+
+    def _body(self, messages: Messages, max_tokens: int) -> dict:
+        return {
             "model": self.model,
             "messages": messages,
             "stream": True,
             "max_tokens": max_tokens,
             "temperature": self.temperature,
         }
+
+    def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
+        body = self._body(messages, max_tokens)
         try:
             with httpx.stream("POST", self.url, json=body, headers=self.headers, timeout=self.timeout) as response:
                 if response.status_code != 200:
@@ -127,6 +184,9 @@ class ExtractiveGenerator:
 
     def busy(self) -> bool:
         return False
+
+    def yes_probability(self, messages: Messages) -> float | None:
+        return None
 
     def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
         raise GeneratorError("the extractive generator writes no text from a prompt")

@@ -43,6 +43,17 @@ def answer_messages(question: str, passages: list[tuple[int, str, str]], lang: s
     ]
 
 
+def check_messages(question: str, evidence: str, lang: str) -> Messages:
+    """Asks whether the evidence (the sentences an answer cites) answers the question: yes or no."""
+    return [
+        {"role": "system", "content": template(f"check_system_{lang}")},
+        {
+            "role": "user",
+            "content": template(f"check_user_{lang}").format(evidence=as_data(evidence), question=question),
+        },
+    ]
+
+
 def translation_messages(question: str, target_lang: str) -> Messages:
     return [
         {"role": "system", "content": template("translate").format(target=LANGUAGE_NAMES[target_lang])},

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
         description="Support a claim needs from a passage sentence to be cited to it: the larger of cosine "
         "similarity and the share of the claim's words in the sentence.",
     )
+    answer_check_below: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Withdraw an answer when the model, asked whether the sentences it cites answer the question, "
+        "says yes with less than this probability; 0 = no check.",
+    )
     context_chars: int = Field(3200, ge=500, description="Passage text sent to the model, in characters, at most.")
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")
     allow_upload: bool = Field(False, description="Show the document upload in the chat page's sidebar.")

@@ -92,9 +92,15 @@ class SpyGenerator:
     def __init__(self, *replies: str) -> None:
         self.replies = list(replies)
         self.calls: list[list[dict]] = []
+        self.yes: float | None = None  # its verdict when asked whether cited sentences answer the question
+        self.checks: list[list[dict]] = []
 
     def busy(self) -> bool:
         return False
+
+    def yes_probability(self, messages: list[dict]) -> float | None:
+        self.checks.append(messages)
+        return self.yes
 
     def stream(self, messages: list[dict], max_tokens: int, wait: bool = True) -> Iterator[str]:
         self.calls.append(messages)
@@ -206,6 +212,28 @@ def test_an_answer_no_passage_supports_is_withdrawn(two_companies: Settings) -> 
     assistant, _ = spy_assistant(two_companies, "Die Kantine öffnet um acht Uhr und schließt um fünfzehn Uhr.")
     answer = assistant.ask("Ab wie vielen Punkten gilt ein Kontakt bei Solvanta als MQL?")
     assert answer.abstained and answer.abstain_reason == "unsupported"
+
+
+def test_an_answer_the_model_judges_not_to_answer_the_question_is_withdrawn(two_companies: Settings) -> None:
+    question = "Welche Frist für den Erstkontakt mit Leads gilt bei Kessler?"
+    for yes, withdrawn in ((0.2, True), (0.9, False)):
+        assistant, spy = spy_assistant(two_companies, "Das Marketing liefert 350 Leads pro Quartal [1].")
+        spy.yes = yes
+        answer = assistant.ask(question)
+        assert answer.abstained is withdrawn and answer.abstain_reason == ("unanswered" if withdrawn else None)
+        (check,) = spy.checks
+        assert check[1]["content"].startswith("Text:\nDas Marketing liefert dafür 350 Leads pro Quartal.")
+        assert check[1]["content"].count(question) == 1, "the check asks about the question itself"
+    assert not answer.abstained and answer.citations
+
+
+def test_no_check_when_switched_off_or_without_a_verdict(two_companies: Settings) -> None:
+    for settings, yes in ((two_companies.model_copy(update={"answer_check_below": 0.0}), 0.0), (two_companies, None)):
+        assistant, spy = spy_assistant(settings, "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 24 Stunden.")
+        spy.yes = yes
+        answer = assistant.ask("Welche Frist für den Erstkontakt mit Leads gilt bei Kessler?")
+        assert not answer.abstained and "24 Stunden" in answer.answer
+        assert len(spy.checks) == (0 if yes == 0.0 else 1), "off: the model is not even asked"
 
 
 def test_a_rewrite_that_answers_instead_of_asking_falls_back_to_the_earlier_question(shipped: Settings) -> None:

@@ -1,6 +1,7 @@
 """Generators: in-process llama.cpp with a real small GGUF, and a real local OpenAI-compatible server."""
 
 import json
+import math
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +33,15 @@ def test_an_optional_call_to_a_busy_model_returns_nothing_at_once_instead_of_que
     assert not generator.busy()
 
 
+def test_llama_cpp_gives_the_probability_of_a_yes_from_the_first_token() -> None:
+    generator = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0)
+    ask = [{"role": "user", "content": "Is Paris the capital of France? Reply with Yes or No."}]
+    probability = generator.yes_probability(ask)
+    assert probability is not None and 0.0 < probability < 1.0, "graded, not a generated word"
+    assert generator.yes_probability(ask) == pytest.approx(probability, abs=0.05), "the same question, the same verdict"
+    assert not generator.busy()
+
+
 def test_the_factory_loads_the_model_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_MODEL_PATH", str(smollm_path()))
     assert make_generator(Settings()) is make_generator(Settings())
@@ -52,9 +62,14 @@ class ChatServer(BaseHTTPRequestHandler):
     requests: ClassVar[list[dict]] = []
     words: ClassVar[list[str]] = ["Gemeinsame ", "Planung ", "hilft ", "[1]."]
 
+    top_logprobs: ClassVar[list[dict] | None] = None  # the first token's candidates, for yes/no questions
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         ChatServer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        if not body["stream"]:
+            self._reply_once()
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
@@ -63,6 +78,17 @@ class ChatServer(BaseHTTPRequestHandler):
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.flush()
         self.wfile.write(b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n')
+
+    def _reply_once(self) -> None:
+        choice: dict = {"index": 0, "message": {"role": "assistant", "content": "Ja"}}
+        if self.top_logprobs is not None:
+            choice["logprobs"] = {"content": [{"token": "Ja", "logprob": -0.1, "top_logprobs": self.top_logprobs}]}
+        payload = json.dumps({"choices": [choice]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def log_message(self, *args) -> None:
         pass
@@ -95,7 +121,23 @@ def test_openai_compatible_server_streams_and_gets_the_settings(
     assert request["body"]["messages"] == MESSAGES and request["body"]["max_tokens"] == 50
 
 
+def test_openai_compatible_server_gives_the_probability_of_a_yes_from_its_log_probabilities(chat_server: str) -> None:
+    generator = OpenAICompatibleGenerator(chat_server, "m", None, timeout=5, temperature=0)
+    ChatServer.top_logprobs = [
+        {"token": "Ja", "logprob": math.log(0.6)},
+        {"token": " Nein", "logprob": math.log(0.2)},
+        {"token": "Die", "logprob": math.log(0.1)},
+    ]
+    assert generator.yes_probability(MESSAGES) == pytest.approx(0.75)
+    body = ChatServer.requests[0]["body"]
+    assert body["stream"] is False and body["max_tokens"] == 1 and body["logprobs"] is True and body["top_logprobs"]
+    ChatServer.top_logprobs = None
+    assert generator.yes_probability(MESSAGES) is None, "a server without log-probabilities gives no verdict"
+
+
 def test_an_unreachable_model_server_gives_a_clear_error() -> None:
     generator = OpenAICompatibleGenerator("http://127.0.0.1:9/v1", "m", None, timeout=2, temperature=0)
     with pytest.raises(GeneratorError, match="is not reachable"):
         list(generator.stream(MESSAGES, max_tokens=5))
+    with pytest.raises(GeneratorError, match="is not reachable"):
+        generator.yes_probability(MESSAGES)
