@@ -49,8 +49,8 @@ class Answer:
     standalone_question: str
     search_queries: list[str] = field(default_factory=list)
     # Why it abstained: "no_passage" (retrieval), "off_subject" (no passage's document names what
-    # was asked about), "model" (said so), "unsupported" (no claim backed by a passage) or
-    # "unanswered" (the cited sentences, the model judged, do not answer the question).
+    # was asked about), "model" (said so, and a second try found nothing it confirmed) or
+    # "unsupported" (no claim backed by a passage).
     abstain_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -168,14 +168,54 @@ class Assistant:
             yield Sources(passages, standalone)
         if not told_waiting and self.generator.busy():
             yield Waiting()
-        text = ""
-        for token in self._generate(self._question_for_model(standalone, lang, translated, passages), passages, lang):
+        draft = _Draft()
+        for token in self._written_answer(standalone, lang, translated, passages, draft):
             timings.setdefault("first_token", _ms(started))
-            text += token
             yield Token(token)
-        verified, citations = verify(text, passages, self.embedder, self.settings.support_threshold, standalone)
-        reason = self._abstain_reason(text, citations) or self._unanswered(standalone, citations, lang)
+        verified, citations = verify(draft.text, passages, self.embedder, self.settings.support_threshold, standalone)
+        reason = self._abstain_reason(draft.text, citations)
+        if reason is None and draft.second_try and not self._confirmed(standalone, citations, lang):
+            reason = "model"
         yield Done(answer(verified, citations, reason))
+
+    def _written_answer(
+        self, question: str, lang: str, translated: Query | None, passages: list[Passage], draft: "_Draft"
+    ) -> Iterator[str]:
+        """The model's answer as it streams into `draft`. Text that may still become "not covered" is
+        held back: if it does, a second try may follow, and the refusal must not be shown before it."""
+        declined, streaming = not_covered(lang), False
+        for token in self._generate(self._question_for_model(question, lang, translated, passages), passages, lang):
+            draft.text += token
+            if streaming:
+                yield token
+            elif not declined.startswith(draft.text.lstrip()):
+                streaming = True
+                yield draft.text
+        if streaming:
+            return
+        if translated and self.settings.answer_check_below > 0 and _mostly_other_language(passages, lang):
+            draft.text, draft.second_try = "", True
+            for token in self._second_try(translated, passages, lang):
+                draft.text += token
+                yield token
+            if draft.text:
+                return
+        yield declined
+
+    def _second_try(self, translated: Query, passages: list[Passage], lang: str) -> Iterator[str]:
+        """A small model declines many questions asked in the other language than its passages, even
+        with the translation beside them; asked wholly in the passages' language it often answers.
+        That answer is translated back."""
+        written = "".join(self._generate(translated.text, passages, other_language(lang))).strip()
+        if written and not _says_not_covered(written):
+            yield from self.generator.stream(translation_messages(written, lang), self.settings.max_answer_tokens)
+
+    def _confirmed(self, question: str, citations: list[Citation], lang: str) -> bool:
+        """The model, asked whether the sentences the answer cites answer the question, says yes with at
+        least RAG_ANSWER_CHECK_BELOW probability; a second try overrides its first "not covered"."""
+        evidence = "\n".join(c.passage.text[c.support_start : c.support_end].strip() for c in citations)
+        probability = self.generator.yes_probability(check_messages(question, evidence, lang))
+        return probability is not None and probability >= self.settings.answer_check_below
 
     def _naming_the_subject(self, question: str, lang: str, passages: list[Passage]) -> list[Passage]:
         """The passages whose documents name every name and figure the question asks about (all, if it names none)."""
@@ -198,16 +238,6 @@ class Assistant:
         if not citations:
             return "unsupported"
         return None
-
-    def _unanswered(self, question: str, citations: list[Citation], lang: str) -> str | None:
-        """A small model answers a question the passages leave open with a neighbouring fact (another
-        year's figure, the number of firms surveyed for the number of staff). Asked whether the cited
-        sentences answer the question, it is more often right: a low yes-probability withdraws the answer."""
-        if self.settings.answer_check_below <= 0:
-            return None
-        evidence = "\n".join(c.passage.text[c.support_start : c.support_end].strip() for c in citations)
-        probability = self.generator.yes_probability(check_messages(question, evidence, lang))
-        return "unanswered" if probability is not None and probability < self.settings.answer_check_below else None
 
     def _checked(self, question: str) -> str:
         question = " ".join(str(question).split())
@@ -246,7 +276,7 @@ class Assistant:
     def _question_for_model(question: str, lang: str, translated: Query | None, passages: list[Passage]) -> str:
         """With most passages in the other language, the question in that language too: a small model
         otherwise often finds nothing in them that answers the question."""
-        if translated and sum(p.metadata.get("lang") not in (None, lang) for p in passages) * 2 > len(passages):
+        if translated and _mostly_other_language(passages, lang):
             return f"{question} ({translated.text})"
         return question
 
@@ -272,6 +302,16 @@ class Assistant:
         for rank, (passage_index, start, end) in enumerate(picked):
             sentence = passages[passage_index].text[start:end].strip()
             yield ("" if rank == 0 else " ") + f"{sentence} [{passage_index + 1}]"
+
+
+@dataclass
+class _Draft:
+    text: str = ""
+    second_try: bool = False  # the model declined at first and was asked again in the passages' language
+
+
+def _mostly_other_language(passages: list[Passage], lang: str) -> bool:
+    return sum(p.metadata.get("lang") not in (None, lang) for p in passages) * 2 > len(passages)
 
 
 class _Focus:

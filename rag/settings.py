@@ -55,8 +55,9 @@ class Settings(BaseSettings):
         0.5,
         ge=0,
         le=1,
-        description="Withdraw an answer when the model, asked whether the sentences it cites answer the question, "
-        "says yes with less than this probability; 0 = no check.",
+        description="When the model declines a question asked in the other language than most passages, it is asked "
+        "again in theirs; that answer stands if the model, asked whether its cited sentences answer the question, "
+        "says yes with at least this probability. 0 = no second try.",
     )
     context_chars: int = Field(3200, ge=500, description="Passage text sent to the model, in characters, at most.")
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helpers import indexed_settings, run_ingest
 
-from rag.assistant import Assistant, QuestionError
+from rag.assistant import Answer, Assistant, Done, QuestionError, Token
 from rag.components import open_assistant, open_retriever
 from rag.prompts import not_covered
 from rag.registry import lexical_path
@@ -214,26 +214,61 @@ def test_an_answer_no_passage_supports_is_withdrawn(two_companies: Settings) -> 
     assert answer.abstained and answer.abstain_reason == "unsupported"
 
 
-def test_an_answer_the_model_judges_not_to_answer_the_question_is_withdrawn(two_companies: Settings) -> None:
-    question = "Welche Frist für den Erstkontakt mit Leads gilt bei Kessler?"
-    for yes, withdrawn in ((0.2, True), (0.9, False)):
-        assistant, spy = spy_assistant(two_companies, "Das Marketing liefert 350 Leads pro Quartal [1].")
-        spy.yes = yes
-        answer = assistant.ask(question)
-        assert answer.abstained is withdrawn and answer.abstain_reason == ("unanswered" if withdrawn else None)
-        (check,) = spy.checks
-        assert check[1]["content"].startswith("Text:\nDas Marketing liefert dafür 350 Leads pro Quartal.")
-        assert check[1]["content"].count(question) == 1, "the check asks about the question itself"
-    assert not answer.abstained and answer.citations
+ENGLISH_QUESTION = "How quickly must sales contact a lead at Kessler?"
+GERMAN_QUESTION = "Wie schnell muss der Vertrieb bei Kessler einen Lead kontaktieren?"
 
 
-def test_no_check_when_switched_off_or_without_a_verdict(two_companies: Settings) -> None:
-    for settings, yes in ((two_companies.model_copy(update={"answer_check_below": 0.0}), 0.0), (two_companies, None)):
-        assistant, spy = spy_assistant(settings, "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 24 Stunden.")
-        spy.yes = yes
-        answer = assistant.ask("Welche Frist für den Erstkontakt mit Leads gilt bei Kessler?")
-        assert not answer.abstained and "24 Stunden" in answer.answer
-        assert len(spy.checks) == (0 if yes == 0.0 else 1), "off: the model is not even asked"
+def ask_across_languages(settings: Settings, yes: float | None) -> tuple[Answer, list[str], SpyGenerator]:
+    """An English question over German articles: the model translates it, declines, is asked again in
+    German, and its German answer is translated back."""
+    spy = SpyGenerator(
+        GERMAN_QUESTION,
+        "The sources contain no information on this.",
+        "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 24 Stunden [1].",
+        "At Kessler, sales contacts every lead within 24 hours [1].",
+    )
+    spy.yes = yes
+    events = list(open_assistant(settings, spy).stream(ENGLISH_QUESTION))
+    (done,) = [event for event in events if isinstance(event, Done)]
+    return done.answer, [event.text for event in events if isinstance(event, Token)], spy
+
+
+def test_a_question_declined_across_languages_is_asked_again_in_the_passages_language(
+    two_companies: Settings,
+) -> None:
+    answer, streamed, spy = ask_across_languages(two_companies, yes=0.9)
+    assert not answer.abstained and answer.answer == "At Kessler, sales contacts every lead within 24 hours [1]."
+    assert answer.citations[0].passage.metadata["title"] == "Lead-SLA bei Kessler Antriebstechnik"
+    assert "no information" not in "".join(streamed), "the first refusal is held back, not shown"
+    assert "".join(streamed) == answer.answer
+    second_try, back = spy.calls[2], spy.calls[3]
+    assert "ausschließlich die nummerierten Quellen" in second_try[0]["content"]
+    assert second_try[1]["content"].endswith(f"Frage: {GERMAN_QUESTION}")
+    assert "English" in back[0]["content"] and back[1]["content"].startswith("Bei Kessler kontaktiert")
+    (check,) = spy.checks
+    assert check[1]["content"].startswith("Text:\nBei Kessler Antriebstechnik kontaktiert der Vertrieb jeden Lead")
+    assert ENGLISH_QUESTION in check[1]["content"]
+
+
+def test_a_second_try_the_model_does_not_confirm_stays_declined(two_companies: Settings) -> None:
+    for yes in (0.2, None):
+        answer, _, spy = ask_across_languages(two_companies, yes)
+        assert answer.abstained and answer.abstain_reason == "model" and answer.answer == not_covered("en")
+        assert len(spy.calls) == 4 and len(spy.checks) == 1, "asked again, then not confirmed"
+
+
+def test_no_second_try_when_switched_off(two_companies: Settings) -> None:
+    answer, streamed, spy = ask_across_languages(two_companies.model_copy(update={"answer_check_below": 0.0}), 0.9)
+    assert answer.abstained and len(spy.calls) == 2 and spy.checks == []
+    assert "".join(streamed) == not_covered("en")
+
+
+def test_an_answer_in_the_question_language_streams_and_is_not_checked(two_companies: Settings) -> None:
+    assistant, spy = spy_assistant(two_companies, "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 24 Stunden.")
+    streamed = [
+        e.text for e in assistant.stream("Welche Frist für den Erstkontakt gilt bei Kessler?") if isinstance(e, Token)
+    ]
+    assert len(streamed) > 3 and spy.checks == []
 
 
 def test_a_rewrite_that_answers_instead_of_asking_falls_back_to_the_earlier_question(shipped: Settings) -> None:
