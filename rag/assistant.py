@@ -13,7 +13,7 @@ import numpy as np
 from rag.citations import Citation, verify
 from rag.embedders import Embedder
 from rag.generators import Generator
-from rag.grounding import identifiers, names_all
+from rag.grounding import identifiers, invented_figures, names_all
 from rag.language import detect_question_language, other_language
 from rag.lexical import tokenize
 from rag.prompts import (
@@ -50,7 +50,7 @@ class Answer:
     search_queries: list[str] = field(default_factory=list)
     # Why it abstained: "no_passage" (retrieval), "off_subject" (no passage's document names what
     # was asked about), "model" (said so, and a second try found nothing it confirmed) or
-    # "unsupported" (no claim backed by a passage).
+    # "unsupported" (no claim backed by a passage, or a figure that no passage contains).
     abstain_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -173,7 +173,7 @@ class Assistant:
             timings.setdefault("first_token", _ms(started))
             yield Token(token)
         verified, citations = verify(draft.text, passages, self.embedder, self.settings.support_threshold, standalone)
-        reason = self._abstain_reason(draft.text, citations)
+        reason = self._abstain_reason(draft.text, citations, standalone, passages)
         if reason is None and draft.second_try and not self._confirmed(standalone, citations, lang):
             reason = "model"
         yield Done(answer(verified, citations, reason))
@@ -228,14 +228,15 @@ class Assistant:
 
     def _document_text(self, doc_id: str) -> str:
         chunks = self.retriever.store.document_chunks(doc_id)
-        meta = chunks[0].metadata if chunks else {}
-        fields = [str(meta.get(key) or "") for key in ("title", "author", "date", "source")]
-        return " ".join([*fields, *(chunk.text for chunk in chunks)])
+        return " ".join([*_citation_fields(chunks[0].metadata if chunks else {}), *(chunk.text for chunk in chunks)])
 
-    def _abstain_reason(self, text: str, citations: list[Citation]) -> str | None:
+    def _abstain_reason(
+        self, text: str, citations: list[Citation], question: str, passages: list[Passage]
+    ) -> str | None:
         if _says_not_covered(text) or not text.strip():
             return "model"
-        if not citations:
+        # A figure in no passage was made up, most often for a question the passages leave open.
+        if not citations or invented_figures(text, [question, *map(_citable_text, passages)]):
             return "unsupported"
         return None
 
@@ -308,6 +309,15 @@ class Assistant:
 class _Draft:
     text: str = ""
     second_try: bool = False  # the model declined at first and was asked again in the passages' language
+
+
+def _citation_fields(metadata: dict[str, Any]) -> list[str]:
+    return [str(metadata.get(key) or "") for key in ("title", "author", "date", "source")]
+
+
+def _citable_text(passage: Passage) -> str:
+    """The passage with its citation fields, which the model may quote too."""
+    return " ".join([*_citation_fields(passage.metadata), passage.text])
 
 
 def _mostly_other_language(passages: list[Passage], lang: str) -> bool:

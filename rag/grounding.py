@@ -41,5 +41,12 @@ def names_all(document: str, wanted: set[str]) -> bool:
     return wanted <= present
 
 
+def invented_figures(answer: str, sources: list[str]) -> set[str]:
+    """Figures of two or more digits in the answer that no source contains. Only the digits count,
+    so 58.000, 58,000 and 58000 are one figure; single digits (list numbers, markers) are left out."""
+    present = {_digits(n) for source in sources for n in NUMBER.findall(source)}
+    return {digits for n in NUMBER.findall(answer) if len(digits := _digits(n)) >= 2} - present
+
+
 def _digits(number: str) -> str:
     return re.sub(r"\D", "", number)

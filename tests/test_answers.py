@@ -208,6 +208,18 @@ def test_a_figure_no_retrieved_document_names_is_declined_without_the_model(two_
     assert spy.calls == [] and answer.citations == []
 
 
+def test_an_answer_with_a_figure_no_passage_contains_is_withdrawn(two_companies: Settings) -> None:
+    question = "Welche Frist für den Erstkontakt mit Leads gilt bei Kessler?"
+    assistant, _ = spy_assistant(
+        two_companies, "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 36 Stunden [1]."
+    )
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.abstain_reason == "unsupported" and answer.citations == []
+    for figures in ("24 Stunden", "24-Stunden-Frist, 350 Leads"):  # as the passage has them, in other words
+        assistant, _ = spy_assistant(two_companies, f"Bei Kessler kontaktiert der Vertrieb jeden Lead: {figures} [1].")
+        assert not assistant.ask(question).abstained
+
+
 def test_an_answer_no_passage_supports_is_withdrawn(two_companies: Settings) -> None:
     assistant, _ = spy_assistant(two_companies, "Die Kantine öffnet um acht Uhr und schließt um fünfzehn Uhr.")
     answer = assistant.ask("Ab wie vielen Punkten gilt ein Kontakt bei Solvanta als MQL?")

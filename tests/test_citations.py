@@ -4,6 +4,7 @@ import pytest
 
 from rag.citations import verify
 from rag.embedders import make_embedder
+from rag.grounding import invented_figures
 from rag.retrieval import Passage
 
 PASSAGES = [
@@ -105,3 +106,10 @@ def test_a_bare_figure_no_passage_contains_stays_uncited(passages, embedder) -> 
     question = "Binnen wie vielen Stunden meldet sich der Vertrieb bei einem Lead?"
     assert verify("48 Stunden", passages, embedder, THRESHOLD, question) == ("48 Stunden", [])
     assert verify("24 Stunden", passages, embedder, THRESHOLD) == ("24 Stunden", []), "without the question"
+
+
+def test_a_figure_counts_as_invented_only_if_no_source_has_its_digits() -> None:
+    sources = ["Geprüft wurden 58.000 Datensätze; 18 % waren Dubletten.", "Erschienen 2023-09-05"]
+    assert invented_figures("58,000 records, 18% duplicates, 2023 [1].", sources) == set()
+    assert invented_figures("Es waren 21 % Dubletten [2].", sources) == {"21"}
+    assert invented_figures("1. Erstens 2. Zweitens", sources) == set(), "list numbers are no figures"
