@@ -70,7 +70,7 @@ def verify(
         fragments,
     )
     for index, claim in enumerate(claims):
-        if _is_fragment(texts[index]) and not fragments[index]:
+        if _is_fragment(texts[index]) and not question:
             claim.markers = []
             continue
         kept = [p for p in claim.markers if support.score(index, p) >= threshold]

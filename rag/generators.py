@@ -99,8 +99,7 @@ class LlamaCppGenerator:
                 logits_processor=LogitsProcessorList([keep_first_logits]),
             )
         probabilities = np.exp(first[0] - first[0].max())
-        yes, no = probabilities[self._yes_tokens].sum(), probabilities[self._no_tokens].sum()
-        return float(yes / (yes + no)) if yes + no > 0 else None
+        return _yes_share(probabilities[self._yes_tokens].sum(), probabilities[self._no_tokens].sum())
 
 
 class OpenAICompatibleGenerator:
@@ -121,43 +120,53 @@ class OpenAICompatibleGenerator:
 
     def yes_probability(self, messages: Messages) -> float | None:
         """From the first token's top log-probabilities; None if the server sends none."""
-        body = {**self._body(messages, 1), "stream": False, "logprobs": True, "top_logprobs": 10}
+        body = {**self._body(messages, 1, stream=False), "logprobs": True, "top_logprobs": 10}
         try:
             response = httpx.post(self.url, json=body, headers=self.headers, timeout=self.timeout)
         except httpx.HTTPError as error:
-            raise GeneratorError(f"model server {self.url} is not reachable: {error}") from None
+            raise self._unreachable(error) from None
         if response.status_code != 200:
-            raise GeneratorError(f"model server {self.url} answered {response.status_code}: {response.text[:200]}")
+            raise self._refused(response)
         try:
             candidates = response.json()["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
             logprobs = {item["token"].strip(): float(item["logprob"]) for item in reversed(candidates)}
         except (ValueError, KeyError, IndexError, TypeError):
             return None
-        yes = sum(np.exp(logprobs[word]) for word in YES_WORDS if word in logprobs)
-        no = sum(np.exp(logprobs[word]) for word in NO_WORDS if word in logprobs)
-        return float(yes / (yes + no)) if yes + no > 0 else None
+        return _yes_share(
+            sum(np.exp(logprobs[word]) for word in YES_WORDS if word in logprobs),
+            sum(np.exp(logprobs[word]) for word in NO_WORDS if word in logprobs),
+        )
 
-    def _body(self, messages: Messages, max_tokens: int) -> dict:
+    def _body(self, messages: Messages, max_tokens: int, stream: bool) -> dict:
         return {
             "model": self.model,
             "messages": messages,
-            "stream": True,
+            "stream": stream,
             "max_tokens": max_tokens,
             "temperature": self.temperature,
         }
 
+    def _unreachable(self, error: httpx.HTTPError) -> GeneratorError:
+        return GeneratorError(f"model server {self.url} is not reachable: {error}")
+
+    def _refused(self, response: httpx.Response) -> GeneratorError:
+        return GeneratorError(f"model server {self.url} answered {response.status_code}: {response.text[:200]}")
+
     def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
-        body = self._body(messages, max_tokens)
+        body = self._body(messages, max_tokens, stream=True)
         try:
             with httpx.stream("POST", self.url, json=body, headers=self.headers, timeout=self.timeout) as response:
                 if response.status_code != 200:
                     response.read()
-                    raise GeneratorError(
-                        f"model server {self.url} answered {response.status_code}: {response.text[:200]}"
-                    )
+                    raise self._refused(response)
                 yield from _server_sent_deltas(response.iter_lines())
         except httpx.HTTPError as error:
-            raise GeneratorError(f"model server {self.url} is not reachable: {error}") from None
+            raise self._unreachable(error) from None
+
+
+def _yes_share(yes: float, no: float) -> float | None:
+    """P(yes) among the yes and no replies; None when the model gave neither any weight."""
+    return float(yes / (yes + no)) if yes + no > 0 else None
 
 
 def _server_sent_deltas(lines: Iterator[str]) -> Iterator[str]:
