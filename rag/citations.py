@@ -5,9 +5,11 @@ claim is compared with every passage sentence: support is the larger of their em
 cosine similarity and the share of the claim's stemmed words found in the sentence (literal
 copies). A marker stays when its passage supports the claim; an out-of-range marker is dropped;
 a claim without a supported marker gets the best-supporting passage if any reaches the
-threshold. A fragment ("30 %") means something only with the question: it is read together with
-the question and is supported only by sentences that contain it word for word. Markers are
-renumbered in order of first use; the answer's own layout is kept.
+threshold. A fragment ("30 %") means something only with the question, and is checked as a
+quotation: it is supported by the passage sentences that contain it (its figures digit for digit,
+since an answer translated from the passages says "12 people" for "12 Personen"; else its words),
+ranked by their similarity to the question and fragment together. Markers are renumbered in order
+of first use; the answer's own layout is kept.
 """
 
 import re
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from rag.embedders import Embedder
+from rag.grounding import figures
 from rag.lexical import tokenize
 from rag.retrieval import Passage
 from rag.sentences import sentence_spans
@@ -148,7 +151,7 @@ class _Support:
     def __init__(
         self, claims: list[str], passages: list[Passage], embedder: Embedder, literal: list[str | None]
     ) -> None:
-        """`literal[i]`, if set, is text claim i's supporting sentence must contain word for word."""
+        """`literal[i]`, if set, is a fragment that claim i's supporting sentence must quote."""
         self.spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
         self.owners = np.array([p for p, spans in enumerate(self.spans) for _ in spans])
         sentences = [passages[p].text[a:b] for p, spans in enumerate(self.spans) for a, b in spans]
@@ -157,7 +160,8 @@ class _Support:
         self.matrix = np.maximum(cosine, _containment(claims, sentences))  # claim × passage sentence
         for index, text in enumerate(literal):
             if text is not None:
-                self.matrix[index] *= _containment([text], sentences)[0] == 1.0
+                # A quotation is backed by the sentence it quotes; similarity only ranks those sentences.
+                self.matrix[index] = np.where(_quoting(text, sentences), (1 + cosine[index]) / 2, 0.0)
 
     def _columns(self, passage_index: int) -> np.ndarray:
         return np.flatnonzero(self.owners == passage_index)
@@ -175,6 +179,14 @@ class _Support:
         best = int(np.argmax(scores))
         start, end = self.spans[passage_index][best]
         return start, end, float(scores[best])
+
+
+def _quoting(fragment: str, sentences: list[str]) -> np.ndarray:
+    """Which sentences contain the fragment: all its figures if it has any, else all its words."""
+    wanted = figures(fragment)
+    if wanted:
+        return np.array([wanted <= figures(sentence) for sentence in sentences])
+    return _containment([fragment], sentences)[0] == 1.0
 
 
 def _containment(claims: list[str], sentences: list[str]) -> np.ndarray:

@@ -25,7 +25,7 @@ NAME_PATTERNS = [
 
 
 def identifiers(question: str, lang: str, document_frequency: Callable[[str], int]) -> set[str]:
-    numbers = {_digits(n) for n in NUMBER.findall(question) if len(_digits(n)) >= 2}
+    numbers = {digits for digits in figures(question) if len(digits) >= 2}
     rest = question.split(maxsplit=1)[1] if " " in question else ""  # the first word is capitalised anyway
     if lang == "en":
         candidates = re.findall(rf"\b{WORD}", rest)
@@ -37,15 +37,19 @@ def identifiers(question: str, lang: str, document_frequency: Callable[[str], in
 
 def names_all(document: str, wanted: set[str]) -> bool:
     """The document (its text and citation fields) contains every identifier in `wanted`."""
-    present = set(tokenize(document)) | {_digits(n) for n in NUMBER.findall(document)}
-    return wanted <= present
+    return wanted <= set(tokenize(document)) | figures(document)
+
+
+def figures(text: str) -> set[str]:
+    """The text's figures by their digits only, so 58.000, 58,000 and 58000 are one figure."""
+    return {_digits(n) for n in NUMBER.findall(text)}
 
 
 def invented_figures(answer: str, sources: list[str]) -> set[str]:
-    """Figures of two or more digits in the answer that no source contains. Only the digits count,
-    so 58.000, 58,000 and 58000 are one figure; single digits (list numbers, markers) are left out."""
-    present = {_digits(n) for source in sources for n in NUMBER.findall(source)}
-    return {digits for n in NUMBER.findall(answer) if len(digits := _digits(n)) >= 2} - present
+    """Figures of two or more digits in the answer that no source contains; single digits (list
+    numbers, markers) are left out."""
+    present = set().union(*map(figures, sources))
+    return {digits for digits in figures(answer) if len(digits) >= 2} - present
 
 
 def _digits(number: str) -> str:

@@ -108,6 +108,25 @@ def test_a_bare_figure_no_passage_contains_stays_uncited(passages, embedder) -> 
     assert verify("24 Stunden", passages, embedder, THRESHOLD) == ("24 Stunden", []), "without the question"
 
 
+def test_a_translated_bare_figure_is_cited_where_its_digits_stand(passages, embedder) -> None:
+    question = "Within how many hours does sales get back to a qualified lead?"
+    text, citations = verify("24 hours", passages, embedder, THRESHOLD, question)
+    assert text == "24 hours [1]" and citations[0].passage.chunk_id == "doc1:hash:0"
+
+
+def test_a_bare_figure_is_a_quotation_of_the_sentence_nearest_the_question(embedder) -> None:
+    report = (
+        "Der Umsatz des Dienstleisters stieg 2023 um 18 %. Das Ergebnis war ernüchternd: "
+        "18 % der Datensätze waren Dubletten, bei 31 % fehlte die Branchenangabe und 9 % enthielten "
+        "eine ungültige E-Mail-Adresse."
+    )
+    passages = [Passage("report:hash:0", report, {"source": "report.md"}, 1.0, 0.5, 1.0)]
+    question = "Wie viele Dubletten hat die Prüfung der Kontaktdaten bei Falkenberg Industrieservice ergeben?"
+    text, citations = verify("18 %", passages, embedder, THRESHOLD, question)
+    assert text == "18 % [1]", "cited although the sentence, listing three figures, is not much like the question"
+    assert report[citations[0].support_start : citations[0].support_end].startswith("Das Ergebnis war")
+
+
 def test_a_figure_counts_as_invented_only_if_no_source_has_its_digits() -> None:
     sources = ["Geprüft wurden 58.000 Datensätze; 18 % waren Dubletten.", "Erschienen 2023-09-05"]
     assert invented_figures("58,000 records, 18% duplicates, 2023 [1].", sources) == set()
