@@ -181,26 +181,31 @@ class Assistant:
     def _written_answer(
         self, question: str, lang: str, translated: Query | None, passages: list[Passage], draft: "_Draft"
     ) -> Iterator[str]:
-        """The model's answer as it streams into `draft`. Text that may still become "not covered" is
-        held back: if it does, a second try may follow, and the refusal must not be shown before it."""
-        declined, streaming = not_covered(lang), False
+        """The model's answer as it streams into `draft`. Text that may still become a refusal is held
+        back: if it does, a second try may follow, and the refusal must not be shown before it."""
+        retry = self.settings.answer_check_below > 0 and _mostly_other_language(passages, lang)
+        retry_with = translated if retry else None
+        held = True
         for token in self._generate(self._question_for_model(question, lang, translated, passages), passages, lang):
             draft.text += token
-            if streaming:
+            if not held:
                 yield token
-            elif not declined.startswith(draft.text.lstrip()):
-                streaming = True
+            elif not _may_decline(draft.text, lang, in_own_words=retry_with is not None):
+                held = False
                 yield draft.text
-        if streaming:
+        if not held:
             return
-        if translated and self.settings.answer_check_below > 0 and _mostly_other_language(passages, lang):
+        if not _declines(draft.text, lang):
+            yield draft.text  # one sentence, held back to its end
+            return
+        if retry_with:
             draft.text, draft.second_try = "", True
-            for token in self._second_try(translated, passages, lang):
+            for token in self._second_try(retry_with, passages, lang):
                 draft.text += token
                 yield token
             if draft.text:
                 return
-        yield declined
+        yield not_covered(lang)
 
     def _second_try(self, translated: Query, passages: list[Passage], lang: str) -> Iterator[str]:
         """A small model declines many questions asked in the other language than its passages, even
@@ -400,6 +405,18 @@ def _adds_context(rewritten: str, question: str, history: list[dict[str, str]]) 
     """The rewrite brings in at least one word of the conversation that the follow-up lacks."""
     earlier = set(tokenize(" ".join(turn["content"] for turn in history[-4:])))
     return bool((set(tokenize(rewritten)) - set(tokenize(question))) & earlier)
+
+
+def _may_decline(text: str, lang: str, in_own_words: bool) -> bool:
+    """The text so far may still be a refusal: it begins the prescribed sentence, or, when a refusal
+    in the model's own words would be retried, its first sentence is unfinished or declines."""
+    if not_covered(lang).startswith(text.lstrip()):
+        return True
+    return in_own_words and (len(sentence_spans(text)) < 2 or _says_not_covered(text))
+
+
+def _declines(text: str, lang: str) -> bool:
+    return not_covered(lang).startswith(text.strip()) or _says_not_covered(text)
 
 
 def _says_not_covered(text: str) -> bool:

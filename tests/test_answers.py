@@ -230,12 +230,14 @@ ENGLISH_QUESTION = "How quickly must sales contact a lead at Kessler?"
 GERMAN_QUESTION = "Wie schnell muss der Vertrieb bei Kessler einen Lead kontaktieren?"
 
 
-def ask_across_languages(settings: Settings, yes: float | None) -> tuple[Answer, list[str], SpyGenerator]:
+def ask_across_languages(
+    settings: Settings, yes: float | None, refusal: str = "The sources contain no information on this."
+) -> tuple[Answer, list[str], SpyGenerator]:
     """An English question over German articles: the model translates it, declines, is asked again in
     German, and its German answer is translated back."""
     spy = SpyGenerator(
         GERMAN_QUESTION,
-        "The sources contain no information on this.",
+        refusal,
         "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 24 Stunden [1].",
         "At Kessler, sales contacts every lead within 24 hours [1].",
     )
@@ -260,6 +262,22 @@ def test_a_question_declined_across_languages_is_asked_again_in_the_passages_lan
     (check,) = spy.checks
     assert check[1]["content"].startswith("Text:\nBei Kessler Antriebstechnik kontaktiert der Vertrieb jeden Lead")
     assert ENGLISH_QUESTION in check[1]["content"]
+
+
+def test_a_refusal_in_the_models_own_words_is_held_back_and_retried_too(two_companies: Settings) -> None:
+    refusal = "Source [1] gives no information on how quickly sales must contact a lead at Kessler."
+    answer, streamed, spy = ask_across_languages(two_companies, 0.9, refusal)
+    assert not answer.abstained and answer.answer == "At Kessler, sales contacts every lead within 24 hours [1]."
+    assert "".join(streamed) == answer.answer and len(spy.calls) == 4
+
+
+def test_across_languages_an_answer_shows_once_its_first_sentence_is_complete(two_companies: Settings) -> None:
+    first = "At Kessler, sales contacts every lead within 24 hours [1]."
+    spy = SpyGenerator(GERMAN_QUESTION, f"{first} Marketing delivers 350 leads per quarter [1].")
+    events = list(open_assistant(two_companies, spy).stream(ENGLISH_QUESTION))
+    streamed = [event.text for event in events if isinstance(event, Token)]
+    assert streamed[0].startswith(first) and len(streamed) > 3, "held back only until the first sentence ends"
+    assert len(spy.calls) == 2 and spy.checks == [], "no second try, no check"
 
 
 def test_a_second_try_the_model_does_not_confirm_stays_declined(two_companies: Settings) -> None:
