@@ -173,7 +173,7 @@ class Assistant:
             timings.setdefault("first_token", _ms(started))
             yield Token(token)
         verified, citations = verify(draft.text, passages, self.embedder, self.settings.support_threshold, standalone)
-        reason = self._abstain_reason(draft.text, citations, standalone, passages)
+        reason = self._abstain_reason(draft.text, citations, standalone, passages, lang)
         if reason is None and draft.second_try and not self._confirmed(standalone, citations, lang):
             reason = "model"
         yield Done(answer(verified, citations, reason))
@@ -212,7 +212,7 @@ class Assistant:
         with the translation beside them; asked wholly in the passages' language it often answers.
         That answer is translated back."""
         written = "".join(self._generate(translated.text, passages, other_language(lang))).strip()
-        if written and not _says_not_covered(written):
+        if not _declines(written, other_language(lang)):
             yield from self.generator.stream(translation_messages(written, lang), self.settings.max_answer_tokens)
 
     def _confirmed(self, question: str, citations: list[Citation], lang: str) -> bool:
@@ -236,9 +236,9 @@ class Assistant:
         return " ".join([*_citation_fields(chunks[0].metadata if chunks else {}), *(chunk.text for chunk in chunks)])
 
     def _abstain_reason(
-        self, text: str, citations: list[Citation], question: str, passages: list[Passage]
+        self, text: str, citations: list[Citation], question: str, passages: list[Passage], lang: str
     ) -> str | None:
-        if _says_not_covered(text) or not text.strip():
+        if _declines(text, lang):
             return "model"
         # A figure in no passage was made up, most often for a question the passages leave open.
         if not citations or invented_figures(text, [question, *map(_citable_text, passages)]):
@@ -416,6 +416,7 @@ def _may_decline(text: str, lang: str, in_own_words: bool) -> bool:
 
 
 def _declines(text: str, lang: str) -> bool:
+    """Nothing written, the prescribed refusal or its beginning, or a refusal in the model's own words."""
     return not_covered(lang).startswith(text.strip()) or _says_not_covered(text)
 
 
