@@ -3,6 +3,7 @@
 Used alike by the CLI, the chat page and the HTTP API.
 """
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,11 +13,14 @@ import numpy as np
 
 from rag.citations import Citation, verify
 from rag.embedders import Embedder
+from rag.followup import refers_back
 from rag.generators import Generator
 from rag.grounding import identifiers, invented_figures, names_all
 from rag.language import detect_question_language, other_language
 from rag.lexical import tokenize
+from rag.loops import without_loops
 from rag.prompts import (
+    SourceText,
     answer_messages,
     check_messages,
     condense_messages,
@@ -30,6 +34,18 @@ from rag.settings import Settings
 
 EXTRACTIVE_SENTENCES = 3
 REWRITE_TOKENS = 120
+# A follow-up is searched with its rewrite and, at this weight, as asked; without a usable rewrite,
+# as asked and, at this weight, with the question it follows (two searches fused, never one glued text).
+FOLLOWUP_WEIGHT = 0.5
+# Turns of the conversation the model sees before the question (a turn: a question and its answer).
+HISTORY_TURNS = 2
+# Questions after one fact (who, when, how many) get a short answer: long ones wander off.
+SHORT_ANSWER_TOKENS = 120
+FACT_QUESTION = re.compile(
+    r"^\s*(?:wer|wann|wie\s+(?:viele?|hoch|lange|groß)|in\s+welchem\s+jahr|welche[rs]?\s+(?:zahl|anteil|jahr)|"
+    r"who|when|how\s+(?:many|much|long|high|large)|in\s+what\s+year|what\s+(?:share|percentage|year))\b",
+    re.IGNORECASE,
+)
 
 
 class QuestionError(ValueError):
@@ -116,8 +132,8 @@ class Assistant:
         started = time.perf_counter()
         question = self._checked(question)
         lang = lang if lang in ("de", "en") else detect_question_language(question)
-        standalone = self._standalone(question, history or [], lang)
-        queries = [Query(standalone)]
+        history = history or []
+        standalone, queries = self._search_queries(question, history, lang)
         passages = self.retriever.search(queries, self.settings.top_k)
         timings = {"retrieve": _ms(started)}
         yield Sources(passages, standalone)
@@ -169,24 +185,33 @@ class Assistant:
         if not told_waiting and self.generator.busy():
             yield Waiting()
         draft = _Draft()
-        for token in self._written_answer(standalone, lang, translated, passages, draft):
+        for token in self._written_answer(standalone, lang, translated, passages, draft, history):
             timings.setdefault("first_token", _ms(started))
             yield Token(token)
-        verified, citations = verify(draft.text, passages, self.embedder, self.settings.support_threshold, standalone)
+        verified, citations = verify(
+            draft.text, passages, self.embedder, self.settings.support_threshold, standalone, lang
+        )
         reason = self._abstain_reason(draft.text, citations, standalone, passages, lang)
         if reason is None and draft.second_try and not self._confirmed(standalone, citations, lang):
             reason = "model"
         yield Done(answer(verified, citations, reason))
 
     def _written_answer(
-        self, question: str, lang: str, translated: Query | None, passages: list[Passage], draft: "_Draft"
+        self,
+        question: str,
+        lang: str,
+        translated: Query | None,
+        passages: list[Passage],
+        draft: "_Draft",
+        history: list[dict[str, str]],
     ) -> Iterator[str]:
         """The model's answer as it streams into `draft`. Text that may still become a refusal is held
         back: if it does, a second try may follow, and the refusal must not be shown before it."""
         retry = self.settings.answer_check_below > 0 and _mostly_other_language(passages, lang)
         retry_with = translated if retry else None
         held = True
-        for token in self._generate(self._question_for_model(question, lang, translated, passages), passages, lang):
+        asked = self._question_for_model(question, lang, translated, passages)
+        for token in self._generate(asked, passages, lang, history):
             draft.text += token
             if not held:
                 yield token
@@ -257,16 +282,18 @@ class Assistant:
             )
         return question
 
-    def _standalone(self, question: str, history: list[dict[str, str]], lang: str) -> str:
-        """A follow-up ("Und was lernt der Vertrieb daraus?") rewritten so it can be searched alone."""
-        if not history or not self.generator.uses_model:
-            return question
-        rewritten = self._complete(condense_messages(question, history, lang))
-        if _looks_like_a_question(rewritten, question) and _adds_context(rewritten, question, history):
-            return rewritten
-        # A small model sometimes answers, or just repeats the follow-up: search with the last question added.
+    def _search_queries(self, question: str, history: list[dict[str, str]], lang: str) -> tuple[str, list[Query]]:
+        """The question to search and show, and the searches to fuse. A question that does not refer
+        back is searched exactly as asked; a follow-up ("Und was lernt der Vertrieb daraus?") with the
+        model's rewrite of it, else together with the question before it."""
+        if not history or not refers_back(question, lang):
+            return question, [Query(question)]
+        if self.generator.uses_model:
+            rewritten = self._complete(condense_messages(question, history, lang))
+            if _looks_like_a_question(rewritten, question) and _adds_context(rewritten, question, history):
+                return rewritten, [Query(rewritten), Query(question, FOLLOWUP_WEIGHT)]
         earlier = next((turn["content"] for turn in reversed(history) if turn["role"] == "user"), "")
-        return f"{earlier} {question}".strip()
+        return question, [Query(question), *([Query(earlier, FOLLOWUP_WEIGHT)] if earlier else [])]
 
     def _translated_query(self, question: str, lang: str) -> Query | None:
         """The question in the other language, for lexical search in articles written in it."""
@@ -290,17 +317,23 @@ class Assistant:
         text = "".join(self.generator.stream(messages, REWRITE_TOKENS, wait)).strip()
         return " ".join(text.split()).strip("\"'„“”")[: self.settings.max_question_chars]
 
-    def _generate(self, question: str, passages: list[Passage], lang: str) -> Iterator[str]:
+    def _generate(
+        self, question: str, passages: list[Passage], lang: str, history: list[dict[str, str]] | None = None
+    ) -> Iterator[str]:
         focus = _Focus(question, passages, self.embedder)
         if not self.generator.uses_model:
             yield from self._extract(focus, passages)
             return
         budget = self.settings.context_chars // len(passages)
         numbered = [
-            (n, p.metadata.get("title") or p.metadata.get("source") or "", focus.excerpt(i, budget))
-            for n, (i, p) in enumerate(enumerate(passages), start=1)
+            SourceText(n, focus.excerpt(i, budget), p.metadata) for n, (i, p) in enumerate(enumerate(passages), start=1)
         ]
-        yield from self.generator.stream(answer_messages(question, numbered, lang), self.settings.max_answer_tokens)
+        messages = answer_messages(question, numbered, lang, (history or [])[-2 * HISTORY_TURNS :])
+        yield from without_loops(self.generator.stream(messages, self._answer_tokens(question)))
+
+    def _answer_tokens(self, question: str) -> int:
+        limit = self.settings.max_answer_tokens
+        return min(limit, SHORT_ANSWER_TOKENS) if FACT_QUESTION.match(question) else limit
 
     def _extract(self, focus: "_Focus", passages: list[Passage]) -> Iterator[str]:
         """The extractive answer: the passage sentences closest to the question, each cited."""

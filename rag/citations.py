@@ -8,8 +8,11 @@ a claim without a supported marker gets the best-supporting passage if any reach
 threshold. A fragment ("30 %") means something only with the question, and is checked as a
 quotation: it is supported by the passage sentences that contain it (its figures digit for digit,
 since an answer translated from the passages says "12 people" for "12 Personen"; else its words),
-ranked by their similarity to the question and fragment together. Markers are renumbered in order
-of first use; the answer's own layout is kept.
+ranked by their similarity to the question and fragment together. A passage whose sentence the
+claim contradicts (contradiction.py) does not support it; a claim that only contradicting passages
+support is corrected where the passage says what is right (the sentence it negates, in the answer's
+language; the document's author) and withdrawn otherwise. Markers are renumbered in order of first
+use; the answer's own layout is kept.
 """
 
 import re
@@ -18,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.contradiction import contradiction
 from rag.embedders import Embedder
 from rag.grounding import figures
 from rag.lexical import tokenize
@@ -52,13 +56,14 @@ class _Claim:
     start: int  # span in the answer, markers included
     end: int
     markers: list[int] = field(default_factory=list)  # 0-based passage indices, in order of appearance
+    replacement: str | None = None  # set when the claim contradicted its passages: "" withdraws it
 
     def text(self, answer: str) -> str:
         return MARKER_GROUP.sub("", answer[self.start : self.end]).strip()
 
 
 def verify(
-    answer: str, passages: list[Passage], embedder: Embedder, threshold: float, question: str = ""
+    answer: str, passages: list[Passage], embedder: Embedder, threshold: float, question: str = "", lang: str = ""
 ) -> tuple[str, list[Citation]]:
     """The answer with repaired markers [1]..[k], and the k citations in order of first use."""
     claims = _claims(answer, len(passages))
@@ -76,11 +81,7 @@ def verify(
         if _is_fragment(texts[index]) and not question:
             claim.markers = []
             continue
-        kept = [p for p in claim.markers if support.score(index, p) >= threshold]
-        if not kept:
-            best = support.best_passage(index)
-            kept = [best] if support.score(index, best) >= threshold else []
-        claim.markers = kept
+        _choose_support(claim, index, texts[index], support, passages, threshold, question, lang)
     numbering: dict[int, int] = {}
     for claim in claims:
         for passage_index in claim.markers:
@@ -90,6 +91,47 @@ def verify(
         for p, n in numbering.items()
     ]
     return _render(answer, claims, numbering), citations
+
+
+def _choose_support(
+    claim: _Claim,
+    index: int,
+    text: str,
+    support: "_Support",
+    passages: list[Passage],
+    threshold: float,
+    question: str,
+    lang: str,
+) -> None:
+    """The claim's own markers that support it, else the best passage that does; a claim that only
+    contradicting passages support gets their correction, or is withdrawn."""
+    supporting = [p for p in support.ranked_passages(index) if support.score(index, p) >= threshold]
+    own = [p for p in claim.markers if p in supporting]
+    findings = []
+    for passage_index in own + [p for p in supporting if p not in own]:
+        start, end, _ = support.supporting_span(passage_index, [index])
+        passage = passages[passage_index]
+        found = contradiction(text, passage.text[start:end], passage.text, _fields(passage), question)
+        if found is None:
+            conflicting = {p for p, _, _ in findings}
+            claim.markers = [p for p in own if p not in conflicting] if passage_index in own else [passage_index]
+            return
+        findings.append((passage_index, found, passage))
+    claim.markers = []
+    for passage_index, found, passage in findings:
+        if found.kind == "author" and passage.metadata.get("author"):
+            claim.markers, claim.replacement = [passage_index], str(passage.metadata["author"])
+            return
+        if found.kind == "polarity" and passage.metadata.get("lang", lang) == lang:
+            start, end, _ = support.supporting_span(passage_index, [index])
+            claim.markers, claim.replacement = [passage_index], passage.text[start:end].strip()
+            return
+    if findings:
+        claim.replacement = ""
+
+
+def _fields(passage: Passage) -> dict[str, str]:
+    return {key: str(passage.metadata.get(key) or "") for key in ("title", "author", "date", "source")}
 
 
 def _claims(answer: str, passage_count: int) -> list[_Claim]:
@@ -129,11 +171,15 @@ def _opens_list(answer: str, claim: _Claim) -> bool:
 
 
 def _render(answer: str, claims: list[_Claim], numbering: dict[int, int]) -> str:
-    """The answer as written, each claim's markers replaced by its verified ones at its end."""
+    """The answer as written, each claim's markers replaced by its verified ones at its end, and
+    contradicting claims replaced by their correction or left out."""
     parts, cursor = [], 0
     for claim in claims:
         parts.append(MARKER_GROUP.sub("", answer[cursor : claim.start]))
         body = MARKER_GROUP.sub("", answer[claim.start : claim.end]).rstrip()
+        if claim.replacement is not None:
+            ending = TRAILING_PUNCTUATION.search(body)
+            body = claim.replacement.rstrip(".!?…") + (ending.group(0)[:1] if ending and claim.replacement else "")
         markers = "".join(f"[{numbering[p]}]" for p in claim.markers if p in numbering)
         if markers:
             match = TRAILING_PUNCTUATION.search(body)
@@ -142,7 +188,7 @@ def _render(answer: str, claims: list[_Claim], numbering: dict[int, int]) -> str
         parts.append(body)
         cursor = claim.end
     parts.append(MARKER_GROUP.sub("", answer[cursor:]))
-    return "".join(parts).strip()
+    return re.sub(r"[ \t]{2,}", " ", "".join(parts)).strip()
 
 
 class _Support:
@@ -169,8 +215,10 @@ class _Support:
     def score(self, claim_index: int, passage_index: int) -> float:
         return float(self.matrix[claim_index, self._columns(passage_index)].max())
 
-    def best_passage(self, claim_index: int) -> int:
-        return int(self.owners[int(np.argmax(self.matrix[claim_index]))])
+    def ranked_passages(self, claim_index: int) -> list[int]:
+        """Passage indices, best support for the claim first."""
+        best = [float(self.matrix[claim_index, self._columns(p)].max()) for p in range(int(self.owners.max()) + 1)]
+        return sorted(range(len(best)), key=lambda p: -best[p])
 
     def supporting_span(self, passage_index: int, claim_indices: list[int]) -> tuple[int, int, float]:
         """The passage sentence that best supports the claims citing it."""

@@ -13,6 +13,9 @@ import numpy as np
 from rag.prompts import Messages
 from rag.settings import Settings
 
+# A generated run of this many tokens is never repeated: greedy decoding of a small model otherwise
+# falls into loops. Long enough (about six words) that a phrase like "von Marketing und Vertrieb" may recur.
+NO_REPEAT_TOKENS = 10
 # How a reply to a yes/no question starts.
 YES_WORDS = ("Ja", "Yes", "ja", "yes")
 NO_WORDS = ("Nein", "No", "nein", "no")
@@ -70,9 +73,15 @@ class LlamaCppGenerator:
         # Checking and taking the lock in one step: an optional call never ends up queued unannounced.
         if not self.lock.acquire(blocking=wait):
             return
+        from llama_cpp import LogitsProcessorList
+
         try:
             chunks = self._llama.create_chat_completion(
-                messages=messages, stream=True, max_tokens=max_tokens, temperature=self.temperature
+                messages=messages,
+                stream=True,
+                max_tokens=max_tokens,
+                temperature=self.temperature,
+                logits_processor=LogitsProcessorList([NoRepeatedRun(NO_REPEAT_TOKENS)]),
             )
             for chunk in chunks:
                 text = chunk["choices"][0]["delta"].get("content")
@@ -100,6 +109,29 @@ class LlamaCppGenerator:
             )
         probabilities = np.exp(first[0] - first[0].max())
         return _yes_share(probabilities[self._yes_tokens].sum(), probabilities[self._no_tokens].sum())
+
+
+class NoRepeatedRun:
+    """A llama.cpp logits processor: a token that would complete a run of `size` generated tokens
+    already generated once is ruled out, so the model must go on differently."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.prompt_length: int | None = None
+        self.followers: dict[tuple[int, ...], set[int]] = {}
+
+    def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        if self.prompt_length is None:
+            self.prompt_length = len(input_ids)
+        generated = [int(token) for token in input_ids[self.prompt_length :]]
+        prefix_length = self.size - 1
+        if len(generated) > prefix_length:
+            # The run that ended with the last token: remember what followed its prefix.
+            self.followers.setdefault(tuple(generated[-self.size : -1]), set()).add(generated[-1])
+        banned = self.followers.get(tuple(generated[-prefix_length:]), set()) if len(generated) >= prefix_length else ()
+        for token in banned:
+            scores[token] = -np.inf
+        return scores
 
 
 class OpenAICompatibleGenerator:

@@ -1,13 +1,27 @@
 """Messages for the language model, built from the plain-text templates in prompts/."""
 
 import re
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from rag.settings import PROJECT_ROOT
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 LANGUAGE_NAMES = {"de": "German", "en": "English"}
 Messages = list[dict[str, str]]
+CITATION_MARKER = re.compile(r"\s*\[\d+\]")
+# Earlier answers shown to the model are cut to this length: they are context, not material.
+HISTORY_ANSWER_CHARS = 400
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A numbered passage as the model sees it: its text (or an excerpt) and its citation fields."""
+
+    n: int
+    text: str
+    metadata: dict[str, Any]
 
 
 @cache
@@ -31,16 +45,33 @@ def as_data(text: str) -> str:
     return text.replace("<", "‹").replace(">", "›")
 
 
-def answer_messages(question: str, passages: list[tuple[int, str, str]], lang: str) -> Messages:
-    """System rules plus one user message: numbered (n, title, text) passages, then the question."""
+def answer_messages(question: str, sources: list[SourceText], lang: str, history: Messages | None = None) -> Messages:
+    """System rules, the conversation's recent turns as chat messages, then one user message with
+    the numbered passages (title, author, date and text) and the question."""
     rendered = "\n".join(
-        template(f"passage_{lang}").format(n=n, title=as_data(title).replace('"', "'"), text=as_data(text))
-        for n, title, text in passages
+        template(f"passage_{lang}").format(
+            n=source.n,
+            title=_attribute(source.metadata.get("title") or source.metadata.get("source")),
+            author=_attribute(source.metadata.get("author")),
+            date=_attribute(source.metadata.get("date")),
+            text=as_data(source.text),
+        )
+        for source in sources
     )
+    earlier = [
+        {"role": turn["role"], "content": CITATION_MARKER.sub("", turn["content"])[:HISTORY_ANSWER_CHARS]}
+        for turn in history or []
+        if turn.get("role") in ("user", "assistant") and turn.get("content")
+    ]
     return [
         {"role": "system", "content": template(f"system_{lang}")},
+        *earlier,
         {"role": "user", "content": template(f"user_{lang}").format(passages=rendered, question=question)},
     ]
+
+
+def _attribute(value: Any) -> str:
+    return as_data(str(value or "")).replace('"', "'")
 
 
 def check_messages(question: str, evidence: str, lang: str) -> Messages:
@@ -61,7 +92,6 @@ def translation_messages(question: str, target_lang: str) -> Messages:
     ]
 
 
-CITATION_MARKER = re.compile(r"\s*\[\d+\]")
 CONDENSE_LABELS = {
     "de": ("Bisherige Frage", "Bisherige Antwort", "Rückfrage", "Umformulierte Frage"),
     "en": ("Earlier question", "Earlier answer", "Follow-up", "Rewritten question"),

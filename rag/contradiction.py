@@ -1,0 +1,150 @@
+"""Does a claim say the opposite of the passage sentence it cites?
+
+Support (citations.py) measures how much a claim and a sentence share; a small model's "Ja, sie
+sollten identische Gedankenwelten haben" shares almost every word with "…dass es nicht das Ziel sein
+sollte, identische Gedankenwelten … zu schaffen". Three kinds of disagreement are caught:
+- polarity: a negation on one side only, read in the part of the sentence that matches the claim;
+- figure: a figure of the claim that neither the cited passage nor its citation fields contain;
+- person: a person the cited passage does not name, or, when the question asks who wrote the
+  document and the sentence is not about another work, a person who is not its author.
+"""
+
+import re
+from dataclasses import dataclass
+
+from rag.grounding import figures
+from rag.lexical import tokenize
+
+NEGATIONS = frozenset(
+    "nicht kein keine keinen keinem keiner keines nie niemals nichts weder keineswegs nirgends "
+    "not no never none nothing neither nor cannot without".split()
+)
+ANSWER_NO = re.compile(r"^\s*(?:nein|no)\b", re.IGNORECASE)
+# A negation before a contrast word does not reach past it ("nicht A, sondern B").
+CONTRASTS = frozenset("sondern aber jedoch doch allerdings während but however whereas instead rather".split())
+WORD = re.compile(r"\w+(?:'t)?")
+# Words left of the claim's words in which a negation still governs them ("nicht das Ziel sein sollte, identische …").
+NEGATION_REACH = 5
+# Share of the claim's matched words the sentence region must hold.
+REGION_SHARE = 0.6
+AUTHORSHIP = re.compile(
+    r"\b(?:geschrieben|verfasst|autor(?:in|en)?|verfasser(?:in)?|wrote|written|authors?|authored)\b", re.IGNORECASE
+)
+# The work a question asks about: the one or two words after a determiner ("den Blogartikel", "the 2007 study").
+DOCUMENT_NOUN = re.compile(r"\b(?:den|die|das|dem|des|diesen|diese|dieses|the|this)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
+ACADEMIC_TITLE = re.compile(r"\b(?:Prof|Dr|Professor|Professorin|Dipl)\.?\s+(?:Dr\.\s+)?((?:[A-ZÄÖÜ][\w-]+\s*){1,3})")
+NAME_WITH_YEAR = re.compile(r"\b([A-ZÄÖÜ][\w-]+)(?:\s+(?:und|and|&)\s+([A-ZÄÖÜ][\w-]+))?\s*\((?:19|20)\d\d\b")
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    kind: str  # "polarity", "figure", "person" or "author"
+    detail: str
+
+
+def contradiction(
+    claim: str, sentence: str, passage: str, fields: dict[str, str], question: str
+) -> Contradiction | None:
+    """How `claim` disagrees with `sentence` (a sentence of `passage`, whose citation fields are
+    `fields`), read as an answer to `question`; None if it does not."""
+    for check in (_polarity, _figure, _person):
+        found = check(claim, sentence, passage, fields, question)
+        if found:
+            return found
+    return None
+
+
+def _polarity(claim: str, sentence: str, passage: str, fields: dict[str, str], question: str) -> Contradiction | None:
+    """Each part of the claim between contrast words ("keine A, sondern B") against the part of the
+    sentence it matches; parts sharing too few words with it (another language) are not compared."""
+    for index, part in enumerate(_contrast_parts(WORD.findall(claim))):
+        region = matching_region(" ".join(part), sentence)
+        if region is None:
+            continue
+        part_negative = _negated(part) or (index == 0 and bool(ANSWER_NO.match(claim)))
+        if part_negative != _negated(region):
+            side = "the claim" if part_negative else "the sentence"
+            return Contradiction("polarity", f"a negation in {side} only: {' '.join(region)}")
+    return None
+
+
+def _contrast_parts(words: list[str]) -> list[list[str]]:
+    parts: list[list[str]] = [[]]
+    for word in words:
+        if word.lower() in CONTRASTS:
+            parts.append([])
+        else:
+            parts[-1].append(word)
+    return [part for part in parts if part]
+
+
+def _figure(claim: str, sentence: str, passage: str, fields: dict[str, str], question: str) -> Contradiction | None:
+    wanted = {digits for digits in figures(claim) if len(digits) >= 2}
+    missing = wanted - figures(" ".join([passage, *fields.values()]))
+    return Contradiction("figure", ", ".join(sorted(missing))) if missing else None
+
+
+def _person(claim: str, sentence: str, passage: str, fields: dict[str, str], question: str) -> Contradiction | None:
+    known = person_names(passage) | person_names(fields.get("author", ""), listed=True)
+    named = {word for word in WORD.findall(claim) if word in known} | person_names(claim)
+    if not named:
+        return None
+    author = set(WORD.findall(fields.get("author", "")))
+    if AUTHORSHIP.search(question) and not _names_the_document(sentence, question):
+        wrong = named - author
+        return Contradiction("author", f"not the author: {', '.join(sorted(wrong))}") if wrong else None
+    unnamed = named - set(WORD.findall(passage)) - author
+    return Contradiction("person", f"not named in the passage: {', '.join(sorted(unnamed))}") if unnamed else None
+
+
+def matching_region(claim: str, sentence: str) -> list[str] | None:
+    """The sentence's words around the densest run of the claim's words, plus the words before it in
+    which a negation still governs them; None if the two share fewer than two words."""
+    words = WORD.findall(sentence)
+    stems = [set(tokenize(word)) for word in words]
+    wanted = set(tokenize(claim))
+    hits = [(i, stem) for i, word_stems in enumerate(stems) for stem in word_stems & wanted]
+    distinct = {stem for _, stem in hits}
+    if len(distinct) < 2:
+        return None
+    needed = max(2, round(REGION_SHARE * len(distinct)))
+    start, end = _densest_window(hits, needed)
+    reach = start
+    while reach > 0 and start - reach < NEGATION_REACH and words[reach - 1].lower() not in CONTRASTS:
+        reach -= 1
+    return words[reach : end + 1]
+
+
+def _densest_window(hits: list[tuple[int, str]], needed: int) -> tuple[int, int]:
+    """The shortest span of word positions holding `needed` distinct stems."""
+    best = (hits[0][0], hits[-1][0])
+    for left in range(len(hits)):
+        seen: set[str] = set()
+        for position, stem in hits[left:]:
+            seen.add(stem)
+            if len(seen) >= needed:
+                if position - hits[left][0] < best[1] - best[0]:
+                    best = (hits[left][0], position)
+                break
+    return best
+
+
+def _negated(words: list[str]) -> bool:
+    return any(word.lower() in NEGATIONS or word.lower().endswith("n't") for word in words)
+
+
+def _names_the_document(sentence: str, question: str) -> bool:
+    """The sentence speaks of what the question asks the authorship of ("die Studie", "the article")."""
+    words = " ".join(word for match in DOCUMENT_NOUN.finditer(question) for word in match.groups() if word)
+    nouns = {stem for stem in tokenize(words) if not stem.isdigit()}
+    return bool(nouns & set(tokenize(sentence)))
+
+
+def person_names(text: str, listed: bool = False) -> set[str]:
+    """Names of people in a text: after an academic title, before a year ("Homburg und Jensen (2007)"),
+    or, for an author field (`listed`), every capitalised word."""
+    if listed:
+        return {word for word in WORD.findall(text) if word[:1].isupper()}
+    names = {word for match in ACADEMIC_TITLE.finditer(text) for word in match.group(1).split()}
+    names |= {name for match in NAME_WITH_YEAR.finditer(text) for name in match.groups() if name}
+    return {name for name in names if name[:1].isupper()}

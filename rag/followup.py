@@ -1,0 +1,62 @@
+"""Does a question refer back to the conversation, or can it be searched exactly as asked?
+
+A follow-up leans on what was said before: a pronominal adverb ("daraus", "davon"), a pronoun or
+demonstrative with nothing in the question it could stand for ("Was haben sie untersucht?", "this
+study"), "umgekehrt" / "the other way round", an ordinal without its noun ("der ersten"), an elliptic
+opening ("Und bei …?", "What about …?"), or too few words of its own. A question with none of these
+names its own subject and is searched as asked, however related it is to earlier turns.
+"""
+
+import re
+
+from rag.lexical import tokenize
+
+# Always back-referring: pronominal adverbs, demonstratives, "umgekehrt", "das" with no noun after it,
+# an ordinal or "beiden" with no noun after it.
+ADVERBS = {
+    "de": r"dar(?:aus|an|auf|über|um|unter|in|nach|aus)|davon|dazu|damit|dabei|dafür|dagegen|dadurch|deren|dessen|"
+    r"umgekehrt|ebenso|dort|diese[mnrs]?|dies|jene[mnrs]?|das(?=\s+[a-zäöüß]|$)|"
+    r"(?:der|die|das|den|dem)\s+(?:erste|zweite|dritte|letzte|andere|beide)n?(?!\s+[A-ZÄÖÜ])",
+    "en": r"vice\s+versa|the\s+other\s+way\s+(?:round|around)|the\s+(?:first|second|third|last|latter|former)"
+    r"(?!\s+[a-z]{3,})|the\s+same\s+(?:for|about)|this|these|those",
+}
+# Back-referring unless the question itself names what they stand for (a capitalised word before them).
+PRONOUNS = {
+    "de": r"er|sie|ihm|ihn|ihnen|ihre[mnrs]?|seine[mnrs]?",
+    "en": r"it|its|they|them|their|he|she|his|her",
+}
+# "Und bei …?", "Aber warum?", "And for …?", "What about …?", "How so?"
+ELLIPTIC_OPENINGS = {
+    "de": r"^(?:und|aber|also|auch|oder|sowie)\b|^(?:wieso|warum|weshalb|wie)\s+(?:das|denn|so)\b",
+    "en": r"^(?:and|but|also|or|so)\b|^(?:what|how)\s+about\b|^(?:why|how)\s+(?:so|come)\b",
+}
+# Fewer stemmed content words than this cannot name a subject of their own ("Warum?", "Und wann war das?").
+MIN_OWN_WORDS = 2
+# English pronouns that need no antecedent in "Is there …", "it takes"; German "Sie" is the polite you.
+IMPERSONAL = re.compile(
+    r"^(?:there\s+(?:is|are|was|were)|(?:is|are|was|were)\s+there|is\s+it\s+(?:true|possible|worth))\b", re.IGNORECASE
+)
+
+
+def refers_back(question: str, lang: str) -> bool:
+    """True when the question cannot be understood without the conversation before it."""
+    text = " ".join(question.split()).rstrip("?!. ")
+    lang = lang if lang in ADVERBS else "de"
+    if not text or IMPERSONAL.match(text):
+        return False
+    if re.search(ELLIPTIC_OPENINGS[lang], text, re.IGNORECASE) or len(tokenize(text)) < MIN_OWN_WORDS:
+        return True
+    if re.search(rf"\b(?:{ADVERBS[lang]})\b", text, re.IGNORECASE):
+        return True
+    return any(_without_antecedent(text, match, lang) for match in re.finditer(rf"\b(?:{PRONOUNS[lang]})\b", text))
+
+
+def _without_antecedent(text: str, match: re.Match[str], lang: str) -> bool:
+    """A pronoun stands for something outside the question unless a capitalised word (a name, or in
+    German a noun) comes before it ("What did Homburg find in his study?"). German "Sie"/"Ihre"
+    mid-sentence is the polite you."""
+    word = match.group(0)
+    if lang == "de" and word[0].isupper() and match.start() > 0:
+        return False
+    words_before = text[: match.start()].split()[1:]  # the first word is capitalised anyway
+    return not any(w[0].isupper() for w in words_before)

@@ -1,0 +1,46 @@
+"""Which questions refer back to the conversation: those are rewritten before searching, all
+others are searched exactly as asked."""
+
+import pytest
+
+from rag.followup import refers_back
+
+FOLLOW_UPS = [
+    ("Und was lernt der Vertrieb daraus?", "de"),
+    ("Und bei Unternehmen mit mehr als 1.500 Mitarbeitern?", "de"),
+    ("Wie heißt die Zeitschrift, in der das erschienen ist?", "de"),
+    ("Und umgekehrt?", "de"),
+    ("Was empfiehlt die Studie dazu?", "de"),
+    ("Was sagt die erste?", "de"),
+    ("Warum?", "de"),
+    ("Welche Zahlen nennt diese Untersuchung?", "de"),
+    ("Was haben sie herausgefunden?", "de"),
+    ("Gilt das auch für kleine Firmen?", "de"),
+    ("And the other way round?", "en"),
+    ("What about the 2023 edition?", "en"),
+    ("How large was their sample?", "en"),
+    ("Which journal published it?", "en"),
+    ("Why?", "en"),
+    ("What did this study recommend?", "en"),
+]
+SELF_CONTAINED = [
+    ("Wer hat den Blogartikel über Marketing und Vertrieb geschrieben?", "de"),
+    ("Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?", "de"),
+    ("Was empfiehlt Homburg für die Zusammenarbeit von Marketing und Vertrieb?", "de"),
+    ("Wie bewerten Sie die Zusammenarbeit von Marketing und Vertrieb?", "de"),
+    ("Gibt es eine Studie zur Lead-Übergabe?", "de"),
+    ("What did Homburg and Jensen find in their 2007 study about marketing and sales?", "en"),
+    ("Is there a service level agreement for lead follow-up at Kessler?", "en"),
+    ("How many accounts did the Veltro ABM pilot target?", "en"),
+    ("What can marketing learn from sales?", "en"),
+]
+
+
+@pytest.mark.parametrize(("question", "lang"), FOLLOW_UPS)
+def test_a_follow_up_refers_back(question: str, lang: str) -> None:
+    assert refers_back(question, lang)
+
+
+@pytest.mark.parametrize(("question", "lang"), SELF_CONTAINED)
+def test_a_self_contained_question_is_searched_as_asked(question: str, lang: str) -> None:
+    assert not refers_back(question, lang)
