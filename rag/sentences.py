@@ -35,6 +35,8 @@ ORDINAL_FOLLOWERS = frozenset(
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences in text[start:end], white space trimmed."""
     end = len(text) if end is None else end
+    if not 0 <= start <= end <= len(text):
+        raise ValueError(f"span {start}:{end} lies outside the text of {len(text)} characters")
     spans: list[tuple[int, int]] = []
     for para_start, para_end in _paragraphs(text, start, end):
         cursor = para_start
