@@ -87,7 +87,7 @@ def content_stream_pdf(pages: list[bytes], producer: str | None = None, title: s
 
 def with_second_content_stream(data: bytes, page_index: int, content: bytes) -> bytes:
     """The page gets another content stream after its own (/Contents becomes an array)."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer = editable(data)
     page = writer.pages[page_index]
     stream = StreamObject()
     stream.set_data(content)
@@ -98,10 +98,15 @@ def with_second_content_stream(data: bytes, page_index: int, content: bytes) -> 
 def overlaid(base: bytes, overlay: bytes) -> bytes:
     """Every page of `base` with the first page of `overlay` merged over it (a stamp, a letterhead)."""
     stamp = PdfReader(io.BytesIO(overlay)).pages[0]
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(base)))
+    writer = editable(base)
     for page in writer.pages:
         page.merge_page(stamp)
     return written(writer)
+
+
+def editable(data: bytes) -> PdfWriter:
+    """A writer holding a copy of the PDF `data`, to change and then save with `written`."""
+    return PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
 
 
 def written(writer: PdfWriter) -> bytes:
