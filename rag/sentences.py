@@ -22,6 +22,8 @@ ABBREVIATIONS = frozenset(
 SENTENCE_END = re.compile(r"[.!?…]+[\"'“”‘’»«)\]]*(?=\s)")
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*|\n(?=[ \t]*(?:[-*•]|\d+[.)])[ \t])")
 WORD_BEFORE_PERIOD = re.compile(r"([\w.\-]+)\.$")
+# Abbreviations that close a list ("Preise, Rabatte usw."): before a capital they end the sentence too.
+LIST_ENDINGS = frozenset("usw usf etc u.v.m u.ä o.ä".split())
 # "am 3. Mai", "im 20. Jahrhundert": a small number with a period is an ordinal after these words or before these.
 ORDINAL_PRECEDERS = frozenset("am vom zum zur bis ab seit im den dem der des die das ihr ihre sein seine".split())
 ORDINAL_FOLLOWERS = frozenset(
@@ -68,6 +70,8 @@ def _is_sentence_end(text: str, mark_start: int, mark_end: int, limit: int) -> b
     if not word_match:
         return True
     word = word_match.group(1).lower().split("-")[-1]
+    if word in LIST_ENDINGS:
+        return True
     if word in ABBREVIATIONS or word.rstrip(".") in ABBREVIATIONS:
         return False
     if len(word) == 1 and word.isalpha():

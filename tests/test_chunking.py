@@ -34,6 +34,14 @@ def test_abbreviations_and_numbers_do_not_end_a_sentence(sentence: str) -> None:
     assert sentences(text) == ["Ein erster Satz steht hier.", sentence, "Danach folgt ein neuer Satz."]
 
 
+def test_an_abbreviation_closing_a_list_ends_the_sentence_before_a_capital() -> None:
+    text = "Sie sprechen über Preise, Rabatte usw. Danach wird verhandelt, etc. und erst dann entschieden."
+    assert sentences(text) == [
+        "Sie sprechen über Preise, Rabatte usw.",
+        "Danach wird verhandelt, etc. und erst dann entschieden.",
+    ]
+
+
 def test_sentence_ends_are_found_after_punctuation_quotes_and_paragraphs() -> None:
     text = (
         "Ist das so? „Ja, so ist es.“ Gut!\n\nNeuer Absatz ohne Punkt\n- Punkt eins\n- Punkt zwei\n1. Macht\n2. Wissen"
