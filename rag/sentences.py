@@ -1,8 +1,9 @@
-"""Text → sentences, for German and English prose.
+"""Text → sentences, for German and English prose, as offsets into the text.
 
-A regular expression plus an abbreviation list rather than somajo: somajo splits ~64k
-characters/s here, the same order as the embedder (~19k characters/s), which would cost a third
-of ingest time.
+A regular expression plus an abbreviation list rather than a maintained segmenter: on the labelled
+sample of bench/sentence_splitting.py it gets more sentence ends right than somajo, syntok and
+sentencex (which split "im 20. Jahrhundert" and "der 1. FC"), it gives offsets, and it runs about a
+thousand times faster than the embedder (somajo, only ~7 times faster, would add a seventh to ingest).
 """
 
 import re
