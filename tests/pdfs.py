@@ -1,11 +1,12 @@
 """PDFs written the way real producers write them: fpdf2, and pypdf's writer with content streams
-written by hand (positioned text runs, an inline image, an overlay merged over a page)."""
+written by hand (positioned text runs, an inline image, a drawn image, an overlay merged over a page)."""
 
+import base64
 import io
 
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject
 
 LINE_HEIGHT = 14
 
@@ -58,9 +59,29 @@ def inline_image(x: int = 72, y: int = 500) -> bytes:
     return b"q 40 0 0 40 %d %d cm BI /W 2 /H 2 /CS /G /BPC 8 ID \x00\xff\x7f\x0a EI Q\n" % (x, y)
 
 
+def drawn_image(name: bytes = b"/Im0") -> bytes:
+    """The page-filling image ImageMagick draws first (the image named in `content_stream_pdf`'s resources)."""
+    return b"q 612 0 0 792 0 0 cm %s Do Q\n" % name
+
+
 def content_stream_pdf(pages: list[bytes], producer: str | None = None, title: str | None = None) -> bytes:
-    """pypdf's writer; each page shows the given content stream with Helvetica (WinAnsi) as /F1."""
+    """pypdf's writer; each page shows the given content stream with Helvetica (WinAnsi) as /F1 and a
+    2×2 grey image, ASCII85-encoded as ImageMagick writes it, as /Im0."""
     writer = PdfWriter()
+    image = StreamObject()
+    image.set_data(base64.a85encode(bytes([0, 255, 127, 10])) + b"~>")
+    image.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Image"),
+            NameObject("/Width"): NumberObject(2),
+            NameObject("/Height"): NumberObject(2),
+            NameObject("/ColorSpace"): NameObject("/DeviceGray"),
+            NameObject("/BitsPerComponent"): NumberObject(8),
+            NameObject("/Filter"): NameObject("/ASCII85Decode"),
+        }
+    )
+    image_ref = writer._add_object(image)
     font = writer._add_object(
         DictionaryObject(
             {
@@ -74,7 +95,10 @@ def content_stream_pdf(pages: list[bytes], producer: str | None = None, title: s
     for content in pages:
         page = writer.add_blank_page(612, 792)
         page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+            {
+                NameObject("/Font"): DictionaryObject({NameObject("/F1"): font}),
+                NameObject("/XObject"): DictionaryObject({NameObject("/Im0"): image_ref}),
+            }
         )
         stream = StreamObject()
         stream.set_data(content)

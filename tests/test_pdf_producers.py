@@ -11,6 +11,7 @@ import pytest
 from helpers import run_ingest, stored_chunks
 from pdfs import (
     content_stream_pdf,
+    drawn_image,
     fpdf_pdf,
     inline_image,
     overlaid,
@@ -36,6 +37,7 @@ OVERLAY = "VERTRAULICH"
 FOOTER = "Seite 3 von 3"
 REPORTLAB = "ReportLab PDF Library - www.reportlab.com"
 GOOGLE_DOCS = "Skia/PDF m131 Google Docs Renderer"
+IMAGEMAGICK = "ImageMagick 6.9.12-98 Q16 x86_64 https://legacy.imagemagick.org"
 
 # Page 2 has no text (an image only, or nothing), so page numbers must come from the PDF, not from counting.
 PRODUCERS = {
@@ -52,6 +54,10 @@ PRODUCERS = {
         content_stream_pdf([text_lines(FIRST_PAGE), inline_image(), text_lines(THIRD_PAGE)]),
         2,
         text_lines([FOOTER], top=40),
+    ),
+    "imagemagick": lambda: content_stream_pdf(
+        [drawn_image() + text_lines(FIRST_PAGE), drawn_image(), drawn_image() + text_lines(THIRD_PAGE)],
+        producer=IMAGEMAGICK,
     ),
     "google-docs": lambda: content_stream_pdf(
         [positioned_runs(FIRST_PAGE), b"", positioned_runs(THIRD_PAGE)], producer=GOOGLE_DOCS, title="Jahresplanung"
