@@ -105,6 +105,23 @@ def test_a_sentence_longer_than_the_chunk_size_is_cut_at_white_space() -> None:
     assert "".join(c.text + " " for c in chunks).split() == text.split()
 
 
+@pytest.mark.parametrize(
+    ("text", "piece_start"),
+    [
+        ("\n".join(f"Zeile{n}" for n in range(200)), "Zeile"),  # PDF text: lines, no spaces, no sentence end
+        ("e\u0301" * 400, "e"),  # "é" as e + combining acute, and no white space at all
+    ],
+)
+def test_a_long_sentence_is_cut_at_line_breaks_and_never_between_a_letter_and_its_accent(
+    text: str, piece_start: str
+) -> None:
+    document = seed_document()
+    document.text, document.sections = text, [type(document.sections[0])(0, len(text))]
+    chunks = chunk_document(document, size=301, overlap=0)
+    assert len(chunks) > 1 and "\n".join(c.text for c in chunks).replace("\n", "") == text.replace("\n", "")
+    assert all(c.text.startswith(piece_start) for c in chunks)
+
+
 def test_embedding_text_carries_title_and_heading() -> None:
     chunk = chunk_document(seed_document(), 800, 200)[2]
     text = embedding_text("Titel", chunk)
