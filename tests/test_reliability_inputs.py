@@ -6,7 +6,6 @@ ingest process's peak memory (VmHWM, polled) and run time recorded in
 tests/artifacts/reliability_inputs.json and printed (`pytest -s`).
 """
 
-import io
 import json
 import os
 import re
@@ -22,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fpdf import FPDF
-from pypdf import PdfReader, PdfWriter
+from pdfs import editable, fpdf_pdf, written
+from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, NameObject, StreamObject
 
 from rag.settings import PROJECT_ROOT, Settings
@@ -60,15 +59,6 @@ SPACE_BOMB_TEXT = "Marketing und Vertrieb teilen Informationen über Kunden."
 # --- file makers -------------------------------------------------------------------------------------
 
 
-def text_pdf(pages: tuple[str, ...] = PDF_PAGES) -> bytes:
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    return bytes(pdf.output())
-
-
 def corrupt_xref_offsets(data: bytes) -> bytes:
     """Every in-use entry of the last xref table points to a wrong byte offset."""
     head, separator, tail = data.rpartition(b"\nxref\n")
@@ -81,9 +71,7 @@ def blank_pages_pdf(pages: int) -> bytes:
     writer = PdfWriter()
     for _ in range(pages):
         writer.add_blank_page(612, 792)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return written(writer)
 
 
 def deflated(unit: bytes, total: int) -> bytes:
@@ -101,7 +89,7 @@ def deflated(unit: bytes, total: int) -> bytes:
 def flate_bomb_pdf(unit: bytes, total: int, text: str = SPACE_BOMB_TEXT, pages: int = 1) -> bytes:
     """A text PDF whose page gets a second content stream that inflates to `total` bytes; with `pages`,
     more pages with the same fonts show that same stream again (one object, so the file stays small)."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(text_pdf((text,)))))
+    writer = editable(fpdf_pdf((text,)))
     page = writer.pages[0]
     bomb = StreamObject()
     bomb._data = deflated(unit, total)  # raw, already compressed bytes
@@ -112,9 +100,7 @@ def flate_bomb_pdf(unit: bytes, total: int, text: str = SPACE_BOMB_TEXT, pages: 
         extra = writer.add_blank_page(612, 792)
         extra[NameObject("/Resources")] = page.raw_get("/Resources")
         extra[NameObject("/Contents")] = bomb_ref
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return written(writer)
 
 
 def sparse_file(path: Path, size: int) -> None:
@@ -272,7 +258,7 @@ BIG_FILE_BYTES = 50_000_001
 
 def write_inputs(folder: Path, marker: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    good_pdf = text_pdf()
+    good_pdf = fpdf_pdf(PDF_PAGES)
     files: dict[str, bytes] = {
         "kontrolle.md": CONTROL.encode(),
         "abgeschnitten.pdf": good_pdf[:-30],
