@@ -1,0 +1,147 @@
+"""Answer latency of this code against a baseline commit, in the same run, on the same index.
+
+What a reader waits for with the default model: time to the first shown token and to the full
+answer, for single questions (the gold-set questions about the shipped corpus) and for follow-up
+turns (the dialogues of tests/eval/conversations.jsonl that stay on the shipped corpus, asked with
+the history of the answers actually given).
+Each code version runs in its own worker process (its own `rag` from its own tree, models loaded
+once); questions go to the two alternately, never at the same time, the order swapped every
+question. Targets (issue 13): median full answer <= 10 s, follow-up turns <= 12 s.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import common
+
+CONVERSATIONS = common.ROOT / "tests" / "eval" / "conversations.jsonl"
+TARGETS_S = {"single": 10.0, "followup": 12.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", default="aec5904", help="commit to compare with (default: before issue 13)")
+    parser.add_argument("--dialogues", type=int, default=8, help="shipped-corpus dialogues to ask")
+    parser.add_argument("--quick", action="store_true", help="4 questions and 2 dialogues")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return serve(args.worker, args.data)
+    started = time.time()
+    common.warn_if_busy()
+    singles = [question for question, _ in common.shipped_questions()][: 4 if args.quick else None]
+    dialogues = shipped_dialogues()[: 2 if args.quick else args.dialogues]
+    with common.temp_dir() as data, baseline_tree(args.baseline) as old:
+        common.index_shipped_corpus(data)
+        from rag.models import QWEN_CODER_1_5B, assembled_model_path
+
+        assembled_model_path(QWEN_CODER_1_5B, data / "models")  # once, before both workers load it
+        workers = {"this code": Worker(common.ROOT, data), f"baseline {args.baseline}": Worker(old, data)}
+        timings = run(workers, singles, dialogues)
+        for worker in workers.values():
+            worker.close()
+    report(timings)
+    common.write_results("answer_latency", args, timings, started)
+
+
+def shipped_dialogues() -> list[list[str]]:
+    rows = [json.loads(line) for line in CONVERSATIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    on_shipped = [
+        row for row in rows if all(str(turn.get("source") or "corpus/").startswith("corpus/") for turn in row["turns"])
+    ]
+    return [[turn["question"] for turn in row["turns"]] for row in on_shipped]
+
+
+class baseline_tree:
+    """A git worktree of the baseline commit in a temporary folder."""
+
+    def __init__(self, commit: str) -> None:
+        self.commit = commit
+
+    def __enter__(self) -> Path:
+        self.path = Path(tempfile.mkdtemp(prefix="rag-baseline-"))
+        subprocess.run(["git", "worktree", "add", "--detach", str(self.path), self.commit], cwd=common.ROOT, check=True)
+        return self.path
+
+    def __exit__(self, *_: Any) -> None:
+        subprocess.run(["git", "worktree", "remove", "--force", str(self.path)], cwd=common.ROOT, check=False)
+
+
+class Worker:
+    """One code version answering questions sent as JSON lines."""
+
+    def __init__(self, tree: Path, data: Path) -> None:
+        command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(tree), "--data", str(data)]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tree)
+
+    def ask(self, question: str, history: list[dict[str, str]]) -> dict[str, Any]:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps({"question": question, "history": history}) + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self) -> None:
+        common.stop(self.process)
+
+
+def serve(tree: Path, data: Path) -> None:
+    """Worker: answer each question on stdin with its timings, with this tree's own `rag`."""
+    sys.path.insert(0, str(tree))
+    from rag.assistant import Done, Token
+    from rag.components import open_assistant
+
+    assistant = open_assistant(common.bench_settings(data))
+    assistant.ask("Was ist Marketing?")  # loads every model before the first measurement
+    for line in sys.stdin:
+        request = json.loads(line)
+        started, first = time.perf_counter(), None
+        for event in assistant.stream(request["question"], request["history"]):
+            if isinstance(event, Token) and first is None:
+                first = time.perf_counter() - started
+            if isinstance(event, Done):
+                answer = event.answer.answer
+        total = time.perf_counter() - started
+        print(json.dumps({"first_token_s": first or total, "total_s": total, "answer": answer}), flush=True)
+
+
+def run(workers: dict[str, Worker], singles: list[str], dialogues: list[list[str]]) -> dict[str, Any]:
+    timings: dict[str, Any] = {name: {"single": [], "followup": [], "answers": []} for name in workers}
+    order = list(workers)
+    for question in singles:
+        order.reverse()
+        for name in order:
+            reply = workers[name].ask(question, [])
+            timings[name]["single"].append(reply)
+            timings[name]["answers"].append([question, reply["answer"]])
+    for turns in dialogues:
+        order.reverse()
+        for name in order:
+            history: list[dict[str, str]] = []
+            for number, question in enumerate(turns):
+                reply = workers[name].ask(question, history)
+                timings[name]["followup" if number else "single"].append(reply)
+                history += [{"role": "user", "content": question}, {"role": "assistant", "content": reply["answer"]}]
+    return timings
+
+
+def report(timings: dict[str, Any]) -> None:
+    rows = []
+    for name, kinds in timings.items():
+        for kind in ("single", "followup"):
+            firsts = common.summarize([r["first_token_s"] for r in kinds[kind]])
+            totals = common.summarize([r["total_s"] for r in kinds[kind]])
+            met = common.verdict(totals.get("p50", 0) <= TARGETS_S[kind]) if name == "this code" else "baseline"
+            rows.append([name, kind, firsts["n"], firsts.get("p50"), totals.get("p50"), totals.get("p95"), met])
+    headers = ["code", "questions", "n", "first token p50 s", "full answer p50 s", "full answer p95 s", "target"]
+    common.print_table("Answer latency, default model", headers, rows)
+
+
+if __name__ == "__main__":
+    main()
