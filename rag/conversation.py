@@ -12,20 +12,23 @@ HEADING_LINE = re.compile(r"^[ \t]*(#{1,6}[ \t]+)(.*?)([ \t]+#+)?[ \t]*$", re.MU
 
 @dataclass(frozen=True)
 class ReadablePassage:
-    section: str | None  # the heading the passage stands under
+    section: str | None  # the heading its supporting sentence (else its beginning) stands under
     text: str  # without Markdown heading marks
     support_start: int  # the supporting sentence's span, moved with the text
     support_end: int
 
 
 def readable_passage(text: str, heading: str | None, support_start: int = 0, support_end: int = 0) -> ReadablePassage:
-    """The passage without raw "## …" lines: a heading it opens with becomes its section line (else the
-    chunk's `heading`); one further in keeps its words as a line of its own, without the marks."""
+    """The passage without raw "## …" lines. A heading it opens with is left out, one further in keeps
+    its words as a line of their own; the section is the last heading before the supporting sentence,
+    else the chunk's `heading`."""
     removed: list[tuple[int, int]] = []  # spans of `text` left out, in order
     section, opening = heading, 0  # `opening`: where the heading lines the passage opens with end
     for match in HEADING_LINE.finditer(text):
-        if not text[opening : match.start()].strip():
+        opens = not text[opening : match.start()].strip()
+        if opens or match.start() <= support_start:
             section = re.sub(r"[*_`]+", "", match.group(2)).strip() or section
+        if opens:
             opening = len(text) - len(text[match.end() :].lstrip())
             removed.append((match.start(), opening))
         else:

@@ -31,6 +31,13 @@ def test_a_heading_the_passage_opens_with_becomes_its_section_and_the_support_st
     assert "\nQuellen\n" in shown.text and "#" not in shown.text.replace("#derNabicht", "")
 
 
+def test_the_section_is_the_heading_the_supporting_sentence_stands_under() -> None:
+    start = CHUNK.index("Homburg, C.")
+    shown = readable_passage(CHUNK, "Das können Vertrieb und Marketing voneinander lernen", start, start + 11)
+    assert shown.section == "Quellen" and shown.text[shown.support_start : shown.support_end] == "Homburg, C."
+    assert readable_passage(CHUNK, None).section == "Das können Vertrieb und Marketing voneinander lernen"
+
+
 def test_without_a_heading_line_the_chunk_heading_is_the_section_and_the_text_is_unchanged() -> None:
     text = "Mitten im Abschnitt: Job-Rotation fördert das Verständnis. #1 der Maßnahmen."
     shown = readable_passage(text, "Maßnahmen", 21, 57)
