@@ -35,7 +35,12 @@ def figures(outcomes: list[Outcome], k: int, turns: bool = False) -> Figures:
         "latency_p95_s": float(np.percentile(seconds, 95)) if seconds else None,
     }
     if turns:
-        standalone = [o for o in outcomes if isinstance(o.question, Turn) and not o.question.refers_back]
+        # A dialogue's opening has no history that could leak into its search.
+        standalone = [
+            o
+            for o in outcomes
+            if isinstance(o.question, Turn) and not o.question.refers_back and o.question.kind != "opening"
+        ]
         referring = [o for o in outcomes if isinstance(o.question, Turn) and o.question.refers_back]
         result["searched_as_asked"] = _mean([searched_as_asked(o) for o in standalone])
         result["polluted"] = _mean([o.polluted for o in standalone])

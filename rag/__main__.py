@@ -1,4 +1,4 @@
-"""`python -m rag ask|eval|feedback`: answers with verified citations, the gold-set evaluation, votes."""
+"""`python -m rag ask|eval|feedback`: answers with verified citations, the evaluation (evaluation/), votes."""
 
 import argparse
 import json

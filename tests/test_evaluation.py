@@ -141,6 +141,7 @@ def test_questions_and_dialogues_each_get_their_table_and_every_turn_a_detail_li
     assert dialogues["questions"] == dict(zip(["all", *kinds, "holdout"], "6 2 1 1 1 1 3".split(), strict=True))
     # Without a model nothing is rewritten: every turn is searched as asked, none polluted.
     assert dialogues["searched_as_asked"]["switch"] == "1.000" and dialogues["polluted"]["switch"] == "0.000"
+    assert dialogues["searched_as_asked"]["opening"] == "–", "an opening has no history to leak"
     assert dialogues["rewritten"]["followup"] == "0.000" and dialogues["rewritten"]["switch"] == "–"
     assert dialogues["citation_hit_rate"]["opening"] == "1.000"
 
