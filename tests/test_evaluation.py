@@ -154,6 +154,7 @@ def test_questions_and_dialogues_each_get_their_table_and_every_turn_a_detail_li
     assert lines[0]["kind"] is None and lines[0]["dialogue"] is None and "Informationsaustausch" in lines[0]["answer"]
 
 
+@pytest.mark.slow  # three turns of rewriting, answering and checking with SmolLM2: ten minutes on this machine
 def test_limit_takes_the_first_dialogues_and_a_real_model_sees_the_history(
     settings: Settings, files: tuple[Path, Path], tmp_path: Path
 ) -> None:
