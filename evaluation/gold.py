@@ -70,7 +70,7 @@ def _dialogue(path: Path, n: int, line: dict[str, Any]) -> Dialogue:
     turns = line.get("turns")
     if not isinstance(turns, list) or not turns or not all(isinstance(turn, dict) for turn in turns):
         raise EvalFileError(f"{path}:{n}: field 'turns' must be a list of turn objects")
-    dialogue_id = str(_field(path, n, line, "id", str))
+    dialogue_id = _field(path, n, line, "id", str)
     return Dialogue(
         dialogue_id, [_turn(path, n, dialogue_id, i, turn, line.get("holdout")) for i, turn in enumerate(turns, 1)]
     )
@@ -89,7 +89,7 @@ def _turn(path: Path, n: int, dialogue_id: str, number: int, turn: dict[str, Any
 
 def _gold_question(path: Path, n: int, line: dict[str, Any], holdout: Any, where: str = "") -> GoldQuestion:
     return GoldQuestion(
-        id=str(_field(path, n, line, "id", str, where)),
+        id=_field(path, n, line, "id", str, where),
         question=_field(path, n, line, "question", str, where),
         lang=line.get("lang") or "",
         answerable=_field(path, n, line, "answerable", bool, where),

@@ -276,7 +276,7 @@ def test_a_broken_file_stops_the_run_before_indexing_with_one_line(tmp_path: Pat
 
 def test_dialogue_files_are_told_from_gold_files_by_their_content(files: tuple[Path, Path]) -> None:
     questions, dialogues = load_eval_file(files[0]), load_eval_file(files[1])
-    assert [q.id for q in questions] == ["q001", "q010", "q107"] and [q.holdout for q in questions] == [False, True, False]
+    assert [(q.id, q.holdout) for q in questions] == [("q001", False), ("q010", True), ("q107", False)]
     assert all(isinstance(d, Dialogue) for d in dialogues) and [d.id for d in dialogues] == ["d001", "d002"]
     assert [t.holdout for t in dialogues[1].turns] == [True] * 3, "a dialogue's hold-out mark holds for its turns"
     assert dialogues[0].turns[1].kind == "followup" and dialogues[0].turns[1].refers_back
