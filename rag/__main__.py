@@ -1,13 +1,17 @@
-"""`python -m rag ask|eval|feedback`: answers with verified citations, the gold-set evaluation, votes."""
+"""`python -m rag ask|eval|feedback`: answers with verified citations, the evaluation (evaluation/), votes."""
 
 import argparse
 import json
 import sys
 from pathlib import Path
 
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
 from rag.assistant import Answer, Assistant, Done, QuestionError, Sources, Token
 from rag.components import open_assistant
-from rag.conversation import source_line
+from rag.conversation import SECTION_LABEL, readable_passage, source_line
 from rag.embedders import EmbedderConfigError
 from rag.feedback import FeedbackStore, feedback_path
 from rag.generators import GeneratorError
@@ -24,12 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("question", help="the question, or - to read one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     ask.add_argument("--index", type=Path, help="index folder (RAG_INDEX_DIR)")
-    evaluate = commands.add_parser("eval", help="run a gold set and print the figures")
-    evaluate.add_argument("gold", type=Path, help="JSONL gold set (see tests/eval/README.md)")
-    evaluate.add_argument("--corpus", type=Path, action="append", help="corpus folders (default: corpus/ + gold's)")
+    evaluate = commands.add_parser("eval", help="run gold questions and dialogues and print the figures")
+    evaluate.add_argument("files", type=Path, nargs="+", help="JSONL: gold questions or dialogues (tests/eval)")
+    evaluate.add_argument("--corpus", type=Path, action="append", help="corpus folders (default: corpus/ + files')")
     evaluate.add_argument("--index", type=Path, help="evaluation index folder (default: <data_dir>/eval-index)")
-    evaluate.add_argument("--limit", type=int, help="only the first N questions")
-    evaluate.add_argument("--details", type=Path, help="write one JSON line per question here")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions or dialogues of each file")
+    evaluate.add_argument("--details", type=Path, help="write one JSON line per question or turn here")
     feedback = commands.add_parser("feedback", help="export the votes given in the chat")
     feedback.add_argument("--export", choices=("csv", "jsonl"), required=True)
     feedback.add_argument("--output", type=Path, help="file to write (default: standard output)")
@@ -42,9 +46,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.index:
                 settings = settings.model_copy(update={"index_dir": args.index})
             return _ask(open_assistant(settings), args.question, args.json)
-        from rag.evaluation import run_eval
+        from evaluation.run import run_eval  # above rag/: it ingests the evaluation corpora
 
-        return run_eval(settings, args.gold, args.corpus, args.index, args.limit, args.details)
+        return run_eval(settings, args.files, args.corpus, args.index, args.limit, args.details)
     except (IndexUnusableError, EmbedderConfigError, GeneratorError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -74,7 +78,7 @@ def _ask_one(assistant: Assistant, question: str, as_json: bool) -> int:
         if as_json:
             print(json.dumps(assistant.ask(question).to_json(), ensure_ascii=False), flush=True)
             return 0
-        _print_streaming(assistant, question)
+        _print_answer(assistant, question)
         return 0
     except QuestionError as error:
         if as_json:
@@ -85,30 +89,52 @@ def _ask_one(assistant: Assistant, question: str, as_json: bool) -> int:
         return 1
 
 
-def _print_streaming(assistant: Assistant, question: str) -> None:
-    streamed, shown_question = "", question
-    for event in assistant.stream(question):
-        if isinstance(event, Sources) and event.standalone_question != shown_question:
-            shown_question = event.standalone_question
-            print(f"({shown_question})", file=sys.stderr)
-        elif isinstance(event, Token):
-            streamed += event.text
-            print(event.text, end="", flush=True)
-        elif isinstance(event, Done):
-            print()
-            _print_sources(event.answer, streamed)
+def _print_answer(assistant: Assistant, question: str) -> None:
+    """In a terminal the answer streams, then the checked answer takes its place; into a pipe it is
+    written once, checked."""
+    if sys.stdout.isatty():
+        answer = _stream_in_place(assistant, question)
+    else:
+        answer = assistant.ask(question)
+        _print_searched(question, answer.standalone_question)
+        print(answer.answer)
+    _print_sources(answer)
 
 
-def _print_sources(answer: Answer, streamed: str) -> None:
-    de = answer.lang == "de"
-    if answer.answer.strip() != streamed.strip():
-        print(f"\n{'Mit geprüften Quellenangaben' if de else 'With checked citations'}:\n{answer.answer}")
+def _print_searched(question: str, searched: str) -> None:
+    """The rewrite a follow-up was searched with, if any, on standard error."""
+    if searched != " ".join(question.split()):
+        print(f"({searched})", file=sys.stderr)
+
+
+def _stream_in_place(assistant: Assistant, question: str) -> Answer:
+    streamed, searched = "", None
+    with Live(Text(""), console=Console(highlight=False), auto_refresh=False) as live:
+        for event in assistant.stream(question):
+            if isinstance(event, Sources) and searched is None:
+                searched = event.standalone_question
+                _print_searched(question, searched)  # Live shows it above the answer
+            elif isinstance(event, Token):
+                streamed += event.text
+                live.update(Text(streamed), refresh=True)
+            elif isinstance(event, Done):
+                live.update(Text(event.answer.answer), refresh=True)
+                return event.answer
+    raise RuntimeError("the answer stream ended without an answer")
+
+
+def _print_sources(answer: Answer) -> None:
     if not answer.citations:
         return
-    print(f"\n{'Quellen' if de else 'Sources'}:")
+    print(f"\n{'Quellen' if answer.lang == 'de' else 'Sources'}:")
     for citation in answer.citations:
-        print(f"[{citation.n}] {source_line(citation.passage.to_json(), answer.lang)}")
-        print("    " + _excerpt(citation.passage.text, citation.support_start, citation.support_end))
+        passage = citation.passage
+        heading = passage.metadata.get("heading")
+        shown = readable_passage(passage.text, heading, citation.support_start, citation.support_end)
+        print(f"[{citation.n}] {source_line(passage.to_json(), answer.lang)}")
+        if shown.section:
+            print(f"    {SECTION_LABEL[answer.lang]}: {shown.section}")
+        print("    " + _excerpt(shown.text, shown.support_start, shown.support_end))
 
 
 def _excerpt(text: str, start: int, end: int) -> str:

@@ -1,8 +1,50 @@
-"""How a source is named to a reader, and a conversation as Markdown with its sources, for export."""
+"""How a source and its passage are shown to a reader, and a conversation as Markdown with its sources, for export."""
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 PAGE_LABEL = {"de": "S.", "en": "p."}
+SECTION_LABEL = {"de": "Abschnitt", "en": "Section"}
+# A Markdown heading line inside a chunk (chunks run across headings): its marks, then its text.
+HEADING_LINE = re.compile(r"^[ \t]*(#{1,6}[ \t]+)(.*?)([ \t]+#+)?[ \t]*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ReadablePassage:
+    section: str | None  # the heading its supporting sentence (else its beginning) stands under
+    text: str  # without Markdown heading marks
+    support_start: int  # the supporting sentence's span, moved with the text
+    support_end: int
+
+
+def readable_passage(text: str, heading: str | None, support_start: int = 0, support_end: int = 0) -> ReadablePassage:
+    """The passage without raw "## …" lines. A heading it opens with is left out, one further in keeps
+    its words as a line of their own; the section is the last heading before the supporting sentence,
+    else the chunk's `heading`."""
+    removed: list[tuple[int, int]] = []  # spans of `text` left out, in order
+    section, opening = heading, 0  # `opening`: where the heading lines the passage opens with end
+    for match in HEADING_LINE.finditer(text):
+        opens = not text[opening : match.start()].strip()
+        if opens or match.start() <= support_start:
+            section = re.sub(r"[*_`]+", "", match.group(2)).strip() or section
+        if opens:
+            opening = len(text) - len(text[match.end() :].lstrip())
+            removed.append((match.start(), opening))
+        else:
+            removed.append(match.span(1))
+            if match.group(3):
+                removed.append(match.span(3))
+    kept, cursor = [], 0
+    for start, end in removed:
+        kept.append(text[cursor:start])
+        cursor = end
+    kept.append(text[cursor:])
+
+    def moved(offset: int) -> int:
+        return offset - sum(max(0, min(end, offset) - start) for start, end in removed)
+
+    return ReadablePassage(section, "".join(kept), moved(support_start), moved(support_end))
 
 
 def source_line(passage: dict[str, Any], lang: str) -> str:

@@ -1,15 +1,22 @@
-"""`python -m rag ask`: the JSON contract, stdin mode and the human-readable stream."""
+"""`python -m rag ask`: the JSON contract, stdin mode, and the answer as a terminal and a pipe get it."""
 
+import fcntl
 import json
 import os
+import pty
+import re
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import pytest
 from helpers import assert_answer_contract, indexed_settings, smollm_path
 
-from rag.settings import PROJECT_ROOT
+from rag.assistant import Token
+from rag.components import open_assistant
+from rag.settings import PROJECT_ROOT, Settings
 
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
 
@@ -60,13 +67,81 @@ def test_stdin_answers_every_line_in_one_process_with_a_real_model(index_dir: Pa
     assert result.returncode == 1, "one line failed"
 
 
-def test_the_human_output_streams_the_answer_then_the_sources(index_dir: Path) -> None:
+def test_piped_output_is_the_checked_answer_once_then_the_sources(index_dir: Path) -> None:
+    checked = json.loads(ask(FIVE_FACTORS, "--json", "--index", str(index_dir), RAG_GENERATOR="extractive").stdout)
     result = ask(FIVE_FACTORS, "--index", str(index_dir), RAG_GENERATOR="extractive")
     assert result.returncode == 0, result.stderr
     answer, sources = result.stdout.split("\nQuellen:\n")
-    assert "Informationsaustausch" in answer and "[1]" in answer
+    assert answer.strip() == checked["answer"] and "Informationsaustausch" in answer and "[1]" in answer
     assert sources.startswith("[1] Marketing und Vertrieb – wie die Zusammenarbeit gelingt")
     assert "»" in sources and "«" in sources, "the supporting sentence is set off"
+    assert any("\n## " in citation["text"] for citation in checked["citations"]), "a passage spans a heading"
+    assert not re.search(r"#{1,6} [A-ZÄÖÜ]", sources), "no raw Markdown heading marks"
+    section = "    Abschnitt: Durch diese Faktoren wird die Schnittstelle von Marketing und Vertrieb beeinflusst\n"
+    assert section in sources.split("[2]")[0], "the heading the five factors sentence stands under"
+
+
+def test_in_a_terminal_the_checked_answer_replaces_the_streamed_one(index_dir: Path) -> None:
+    checked = json.loads(ask(FIVE_FACTORS, "--json", "--index", str(index_dir), RAG_GENERATOR="extractive").stdout)
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    command = [sys.executable, "-m", "rag", "ask", FIVE_FACTORS, "--index", str(index_dir)]
+    environment = {**os.environ, "RAG_GENERATOR": "extractive", "TERM": "xterm-256color"}
+    with subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=environment, stdout=terminal, stderr=subprocess.PIPE
+    ) as process:
+        os.close(terminal)
+        written = read_all(controller)
+        assert process.wait(timeout=600) == 0, process.stderr.read() if process.stderr else ""
+    assert "\x1b[" in written.decode(), "drawn with terminal control sequences"
+    screen = " ".join(render(written.decode()).split())
+    answer = " ".join(checked["answer"].split())
+    streamed_differs = " ".join(streamed_text(index_dir).split()) != answer
+    assert streamed_differs, "the checked answer differs from the stream, so a leftover stream would show"
+    assert screen.split(" Quellen:")[0] == answer, "only the checked answer is left on the screen"
+
+
+def streamed_text(index_dir: Path) -> str:
+    settings = Settings(index_dir=index_dir, generator="extractive")
+    tokens = open_assistant(settings).stream(FIVE_FACTORS)
+    return "".join(event.text for event in tokens if isinstance(event, Token))
+
+
+def read_all(controller: int) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal's other end closed: the process is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    return b"".join(chunks)
+
+
+def render(output: str) -> str:
+    """What a terminal shows after `output`: enough of VT100 for what rich's Live writes (text, CR, LF,
+    cursor up, erase line); other control sequences are ignored."""
+    lines, row, column = [""], 0, 0
+    for token in re.findall(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\n|[^\x1b\r\n]+", output):
+        if token == "\r":
+            column = 0
+        elif token == "\n":
+            row, column = row + 1, 0
+            lines += [""] * (row + 1 - len(lines))
+        elif token.startswith("\x1b["):
+            count = int(re.sub(r"\D", "", token[2:-1]) or 1)
+            if token[-1] == "A":
+                row = max(0, row - count)
+            elif token[-1] == "K":
+                lines[row] = "" if token[2:-1] == "2" else lines[row][:column]
+        else:
+            line = lines[row].ljust(column)
+            lines[row] = line[:column] + token + line[column + len(token) :]
+            column += len(token)
+    return "\n".join(lines)
 
 
 def test_an_empty_index_says_how_to_fill_it(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 
 import streamlit as st
 
-from rag.conversation import PAGE_LABEL
+from rag.conversation import PAGE_LABEL, SECTION_LABEL, readable_passage
 from ui.texts import TEXTS
 
 # Backslash-escaping every Markdown punctuation character makes links, images, emphasis, HTML,
@@ -41,8 +41,11 @@ def source_card(number: int, passage: dict[str, Any], lang: str, support: dict[s
         if passage.get("page"):
             location += f", {PAGE_LABEL[lang]} {passage['page']}"
         st.caption(inert(location))
-        text = passage.get("text") or ""
+        start, end = (support["start"], support["end"]) if support else (0, 0)
+        shown = readable_passage(passage.get("text") or "", passage.get("heading"), start, end)
+        if shown.section:
+            st.caption(inert(f"{SECTION_LABEL[lang]}: {shown.section}"))
         if support:
-            st.markdown(highlighted(text, support["start"], support["end"]))
+            st.markdown(highlighted(shown.text, shown.support_start, shown.support_end))
         else:
-            st.markdown(inert(text))
+            st.markdown(inert(shown.text))
