@@ -31,6 +31,9 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 PDF_TYPES = ("application/pdf", "application/x-pdf")
 MAX_SITEMAP_DEPTH = 2  # a sitemap index may list sitemap indexes once more
 MAX_SLUG_CHARS = 80
+# Less main text than this is a consent banner, a menu or a JavaScript shell (trafilatura keeps those
+# when nothing else is there), not an article.
+MIN_ARTICLE_CHARS = 200
 URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 SLUG_SEGMENT = re.compile(r"[a-z0-9][a-z0-9.-]*")
 
@@ -83,6 +86,10 @@ def article_markdown(fetched: Fetched) -> tuple[bytes, str]:
     """The page's main text as Markdown under YAML front matter, and the URL that names the article."""
     html = _decoded(fetched)
     text, _ = html_to_markdown(html)
+    if len(text.strip()) < MIN_ARTICLE_CHARS:
+        raise DocumentError(
+            f"no main text found in the HTML (only {len(text.strip())} characters besides menus and markup)"
+        )
     found = trafilatura.extract_metadata(html, default_url=fetched.url, extensive=False)
     canonical = _canonical(fetched.url, found.url if found else None)
     front_matter = {

@@ -63,7 +63,7 @@ def address_refusal(address: str) -> str | None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    for kind in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
+    for kind in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):  # most specific first
         if getattr(ip, f"is_{kind}"):
             return f"{kind.replace('_', '-')} address"
     return None if ip.is_global else "non-public address"
