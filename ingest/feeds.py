@@ -107,10 +107,10 @@ def _add(entries: list[FeedEntry], link: str | None, base: str, published: str |
     """An entry whose link is an http(s) URL; others (none, mailto:, javascript:) are left out."""
     if not link:
         return
-    url = urljoin(base, link.strip())
     try:
+        url = urljoin(base, link.strip())
         parts = urlsplit(url)
-    except ValueError:
+    except ValueError:  # e.g. "http://[" (an unclosed IPv6 bracket)
         return
     if parts.scheme in ("http", "https") and parts.hostname:
         entries.append(FeedEntry(url, parse_date(published), parse_date(updated)))

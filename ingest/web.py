@@ -6,6 +6,7 @@ its content changed, so an unchanged article is never embedded again."""
 
 import contextlib
 import hashlib
+import json
 import re
 import time
 import unicodedata
@@ -69,7 +70,7 @@ def slug(url: str, suffix: str) -> str:
     )
     if exact and readable:
         return readable
-    digest = hashlib.sha256(f"{parts.path.rstrip('/')}?{parts.query}".encode()).hexdigest()[:10]
+    digest = hashlib.sha256(json.dumps([segments, parts.query]).encode()).hexdigest()[:10]
     return f"{readable or 'index'}-{digest}"
 
 
