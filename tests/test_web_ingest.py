@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import stored_chunks
-from web_site import Page, Site, article_html, atom, http_date, pdf_bytes, rss, sitemap
+from helpers import open_page, pdf_bytes, stored_chunks
+from web_site import Page, Site, article_html, atom, http_date, rss, sitemap
 
 from ingest.__main__ import main
 from ingest.web_fetch import Fetcher, FetchError
 from rag.settings import Settings
+from ui.texts import TEXTS
 
 LEAD_PARAGRAPHS = [
     "Wenn Marketing und Vertrieb über Leads streiten, fehlt meist eine gemeinsame Definition. In vielen "
@@ -123,7 +124,7 @@ def test_an_article_by_url_is_saved_with_its_metadata_and_rebuilds_without_the_n
 
 def test_a_pdf_url_is_saved_and_ingested_as_a_pdf(site: Site, corpus: Path, capsys: pytest.CaptureFixture) -> None:
     text = "Studie 2024: Unternehmen mit gemeinsamen Umsatzzielen wachsen um 19 Prozent schneller."
-    site.pages["/downloads/Studie%202024.pdf"] = Page(pdf_bytes("Gemeinsame Ziele", text), "application/pdf")
+    site.pages["/downloads/Studie%202024.pdf"] = Page(pdf_bytes(text, "Gemeinsame Ziele"), "application/pdf")
 
     code, out, _ = run(capsys, site.url("/downloads/Studie%202024.pdf"))
 
@@ -146,7 +147,7 @@ def rss_site(site: Site) -> None:
             last_modified=http_date(2024, 6, 1),
         )
     site.pages["/papers/kpi.pdf"] = Page(
-        pdf_bytes("KPI-Studie", "Gemeinsame KPIs senken die Zahl der Eskalationen um ein Drittel."),
+        pdf_bytes("Gemeinsame KPIs senken die Zahl der Eskalationen um ein Drittel.", "KPI-Studie"),
         "application/pdf",
         etag='"kpi-v1"',
     )
@@ -394,3 +395,21 @@ def test_a_redirect_into_the_intranet_is_refused(site: Site, monkeypatch: pytest
     with pytest.raises(FetchError, match=r"^refused: 10\.1\.2\.3 is a private address"):
         Fetcher(Settings()).get(site.url("/weiter"))
     assert site.paths_requested() == ["/weiter"]
+
+
+def test_the_chat_page_upload_takes_urls(site: Site, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site.pages["/blog/lead-uebergabe"] = Page(
+        article_html(
+            "Wer bekommt den Lead?", "Eva Beispiel", "2024-05-02", site.url("/blog/lead-uebergabe"), LEAD_PARAGRAPHS
+        )
+    )
+    page = open_page(monkeypatch, RAG_GENERATOR="extractive", RAG_ALLOW_UPLOAD="true")
+    page.sidebar.text_area[0].set_value(f"{site.url('/blog/lead-uebergabe')}\n{site.url('/fehlt')}").run()
+    next(b for b in page.sidebar.button if b.label == TEXTS["de"]["upload_button"]).click().run()
+
+    assert not page.exception, page.exception
+    [error] = [e.value for e in page.sidebar.error]
+    assert "fehlt" in error and "HTTP 404 Not Found" in error
+    assert "1 added" in page.sidebar.success[0].value
+    assert (corpus / "web" / f"127.0.0.1_{site.port}" / "blog_lead-uebergabe.md").is_file()
+    assert {c.metadata["url"] for c in stored_chunks(Settings())} == {site.url("/blog/lead-uebergabe")}

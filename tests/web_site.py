@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from fpdf import FPDF
 from helpers import free_port
 
 
@@ -155,16 +154,6 @@ gtag('js',new Date());</script>
 <script src="/assets/app.js" async></script>
 <script>document.querySelectorAll('.share-buttons a').forEach(function(a){{a.target='_blank'}});</script>
 </body></html>""".encode()
-
-
-def pdf_bytes(title: str, text: str) -> bytes:
-    pdf = FPDF()
-    pdf.set_title(title)
-    pdf.set_author("Institut für Vertriebsforschung")
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
-    pdf.multi_cell(0, 6, text)
-    return bytes(pdf.output())
 
 
 def rss(items: list[tuple[str, str, str]]) -> bytes:
