@@ -159,9 +159,11 @@ class WebReport:
     errors: list[str] = field(default_factory=list)
 
     def summary_line(self) -> str:
+        feeds = f"{self.feeds} feed{'s' * (self.feeds != 1)}, " if self.feeds else ""
+        too_old = f", {self.too_old} older than --since" if self.too_old else ""
         return (
-            f"web: {self.feeds} feeds, {self.checked} URLs checked, {self.saved} saved, {self.unchanged} unchanged, "
-            f"{self.too_old} older than --since, {self.failed} failed"
+            f"web: {feeds}{self.checked} URL{'s' * (self.checked != 1)} checked, {self.saved} saved, "
+            f"{self.unchanged} unchanged, {self.failed} failed{too_old}"
         )
 
 
