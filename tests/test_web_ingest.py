@@ -154,9 +154,9 @@ def rss_site(site: Site) -> None:
     site.pages["/feed/"] = Page(
         rss(
             [
-                ("Lead-Scoring", site.url("/blog/lead-scoring"), "Sat, 01 Jun 2024 08:00:00 +0200"),
-                ("Pipeline", site.url("/blog/pipeline-meeting"), "Sun, 02 Jun 2024 08:00:00 +0200"),
-                ("KPI-Studie", site.url("/papers/kpi.pdf"), "Mon, 03 Jun 2024 08:00:00 +0200"),
+                ("Lead-Scoring", site.url("/blog/lead-scoring"), "Sat, 01 Jun 2024 08:00:00 +0200", None),
+                ("Pipeline", site.url("/blog/pipeline-meeting"), "Sun, 02 Jun 2024 08:00:00 +0200", None),
+                ("KPI-Studie", site.url("/papers/kpi.pdf"), "Mon, 03 Jun 2024 08:00:00 +0200", None),
             ]
         ),
         "application/rss+xml; charset=UTF-8",
@@ -206,10 +206,10 @@ def test_a_feed_is_followed_with_conditional_requests_and_only_changes_are_embed
     site.pages["/feed/"] = Page(
         rss(
             [
-                ("Forecast", site.url("/blog/forecast"), "Mon, 01 Jul 2024 08:00:00 +0200"),
-                ("Lead-Scoring", site.url("/blog/lead-scoring"), "Sat, 01 Jun 2024 08:00:00 +0200"),
-                ("Pipeline", site.url("/blog/pipeline-meeting"), "Sun, 02 Jun 2024 08:00:00 +0200"),
-                ("KPI-Studie", site.url("/papers/kpi.pdf"), "Mon, 03 Jun 2024 08:00:00 +0200"),
+                ("Forecast", site.url("/blog/forecast"), "Mon, 01 Jul 2024 08:00:00 +0200", None),
+                ("Lead-Scoring", site.url("/blog/lead-scoring"), "Sat, 01 Jun 2024 08:00:00 +0200", None),
+                ("Pipeline", site.url("/blog/pipeline-meeting"), "Sun, 02 Jun 2024 08:00:00 +0200", None),
+                ("KPI-Studie", site.url("/papers/kpi.pdf"), "Mon, 03 Jun 2024 08:00:00 +0200", None),
             ]
         ),
         "application/rss+xml",
@@ -243,7 +243,12 @@ def test_an_atom_feed_with_update_dates_needs_no_article_request_when_unchanged(
             last_modified=http_date(2024, 3, 1),
         )
     site.pages["/magazin/atom.xml"] = Page(
-        atom([("A &amp; B", "abstimmung.html", "2024-03-01T10:00:00Z"), ("K", "kennzahlen.html", "2024-03-02T10:00Z")]),
+        atom(
+            [
+                ("Abstimmung & Budget", "abstimmung.html", "2024-03-01T09:00:00+01:00", "2024-03-01T10:00:00Z"),
+                ("Kennzahlen", "kennzahlen.html", None, "2024-03-02T10:00Z"),
+            ]
+        ),
         "application/atom+xml",
         last_modified=http_date(2024, 3, 2),
     )

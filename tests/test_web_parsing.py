@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from web_site import atom, rss, sitemap
 
 from ingest.feeds import FeedError, ParsedFeed, parse_date, parse_feed
 from ingest.web import article_path, host_folder, looks_like_url
@@ -85,32 +86,18 @@ ENTRIES = st.lists(st.tuples(urls(), XML_TEXT, MOMENT, st.one_of(st.none(), MOME
 
 
 def render(kind: str, entries: list) -> bytes:
+    """The entries as the test site writes its feeds."""
     if kind == "rss":
-        items = "".join(
-            f"<item><title>{escape(title)}</title><link>{escape(url)}</link>"
-            f"<pubDate>{format_datetime(published)}</pubDate>"
-            + (f"<atom:updated>{updated.isoformat()}</atom:updated>" if updated else "")
-            + "</item>"
-            for url, title, published, updated in entries
+        return rss(
+            [(title, url, format_datetime(published), iso(updated)) for url, title, published, updated in entries]
         )
-        return (
-            '<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
-            f"<title>t</title>{items}</channel></rss>"
-        ).encode()
     if kind == "atom":
-        items = "".join(
-            f"<entry><title>{escape(title)}</title><link href={quoteattr(url)}/><link rel='enclosure' href='/x.mp3'/>"
-            f"<published>{published.isoformat()}</published>"
-            + (f"<updated>{updated.isoformat()}</updated>" if updated else "")
-            + "</entry>"
-            for url, title, published, updated in entries
-        )
-        return f'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>{items}</feed>'.encode()
-    items = "".join(
-        f"<url><loc>{escape(url)}</loc>" + (f"<lastmod>{updated.isoformat()}</lastmod>" if updated else "") + "</url>"
-        for url, _, _, updated in entries
-    )
-    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</urlset>'.encode()
+        return atom([(title, url, published.isoformat(), iso(updated)) for url, title, published, updated in entries])
+    return sitemap([(url, iso(updated)) for url, _, _, updated in entries])
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 @settings(max_examples=150)

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape, quoteattr
 
 from helpers import free_port
 
@@ -156,32 +157,36 @@ gtag('js',new Date());</script>
 </body></html>""".encode()
 
 
-def rss(items: list[tuple[str, str, str]]) -> bytes:
-    """RSS 2.0 with (title, link, pubDate) items, CDATA descriptions and a stray namespace, as WordPress writes."""
+def rss(items: list[tuple[str, str, str, str | None]]) -> bytes:
+    """RSS 2.0 as WordPress writes it, from (title, link, pubDate, atom:updated or None) items."""
     entries = "\n".join(
-        f"<item><title>{title}</title><link>{link}</link><pubDate>{date}</pubDate>"
-        f'<guid isPermaLink="false">{link}#guid</guid>'
-        f"<description><![CDATA[<p>Auszug: {title} &hellip;</p>]]></description></item>"
-        for title, link, date in items
+        f"<item><title>{escape(title)}</title><link>{escape(link)}</link><pubDate>{date}</pubDate>"
+        + (f"<atom:updated>{updated}</atom:updated>" if updated else "")
+        + f'<guid isPermaLink="false">{escape(link)}#guid</guid>'
+        f"<description>{escape(f'<p>Auszug: {title} …</p>')}</description></item>"
+        for title, link, date, updated in items
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:atom="http://www.w3.org/2005/Atom">
 <channel><title>Vertriebsblog</title><link>http://127.0.0.1/</link><description>Marketing &amp; Vertrieb</description>
 <language>de-DE</language>
 {entries}
 </channel></rss>""".encode()
 
 
-def atom(entries: list[tuple[str, str, str]]) -> bytes:
-    """Atom with (title, relative href, updated) entries under an xml:base."""
+def atom(entries: list[tuple[str, str, str | None, str | None]], base: str = "/magazin/") -> bytes:
+    """Atom under an xml:base, from (title, href, published, updated) entries (each date may be None)."""
     items = "\n".join(
-        f'<entry><title type="html">{title}</title><link rel="alternate" type="text/html" href="{href}"/>'
-        f'<link rel="replies" href="{href}#comments"/><id>tag:x,2024:{href}</id><updated>{updated}</updated>'
-        f"<summary>{title}</summary></entry>"
-        for title, href, updated in entries
+        f'<entry><title type="html">{escape(title)}</title>'
+        f'<link rel="alternate" type="text/html" href={quoteattr(href)}/><link rel="replies" href="#comments"/>'
+        f"<id>tag:x,2024:{escape(href)}</id>"
+        + (f"<published>{published}</published>" if published else "")
+        + (f"<updated>{updated}</updated>" if updated else "")
+        + f"<summary>{escape(title)}</summary></entry>"
+        for title, href, published, updated in entries
     )
     return f"""<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/magazin/"><title>Magazin</title><id>tag:x,2024:feed</id>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="{base}"><title>Magazin</title><id>tag:x,2024:feed</id>
 <updated>2025-01-01T00:00:00Z</updated>
 {items}
 </feed>""".encode()
@@ -190,7 +195,7 @@ def atom(entries: list[tuple[str, str, str]]) -> bytes:
 def sitemap(locations: list[tuple[str, str | None]], index: bool = False) -> bytes:
     tag, item = ("sitemapindex", "sitemap") if index else ("urlset", "url")
     rows = "\n".join(
-        f"<{item}><loc>{loc}</loc>{f'<lastmod>{lastmod}</lastmod>' if lastmod else ''}</{item}>"
+        f"<{item}><loc>{escape(loc)}</loc>{f'<lastmod>{lastmod}</lastmod>' if lastmod else ''}</{item}>"
         for loc, lastmod in locations
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
