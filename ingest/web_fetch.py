@@ -154,9 +154,13 @@ class Fetcher:
                 return self._get_once(url, validators)
             except _Retryable as busy:
                 wait = busy.retry_after if busy.retry_after is not None else 2.0**attempt
-                if attempt == self.settings.fetch_retries or wait > self.settings.fetch_max_retry_wait:
-                    detail = f", Retry-After {busy.retry_after:g} s" if busy.retry_after is not None else ""
-                    raise FetchError(f"HTTP {busy.status} after {attempt + 1} attempts{detail}") from None
+                if wait > self.settings.fetch_max_retry_wait:
+                    raise FetchError(
+                        f"HTTP {busy.status} with Retry-After {wait:g} s, over the "
+                        f"{self.settings.fetch_max_retry_wait:g} s limit (RAG_FETCH_MAX_RETRY_WAIT)"
+                    ) from None
+                if attempt == self.settings.fetch_retries:
+                    raise FetchError(f"HTTP {busy.status} in all {attempt + 1} attempts (RAG_FETCH_RETRIES)") from None
                 self.sleep(wait)
         raise AssertionError("unreachable")
 

@@ -304,6 +304,7 @@ def failure_site(site: Site) -> None:
         article_html("Später", "Eva", "2024-01-11", site.url("/ueberlastet"), paragraphs("Geduld", "Sie lohnt.")),
         busy_first=1,
     )
+    site.pages["/gedrosselt"] = Page(good, busy_first=1, busy_status=429, retry_after="3600")
     site.pages["/langsam"] = Page(good, delay=3)
     site.pages["/bild.png"] = Page(b"\x89PNG\r\n\x1a\n" + bytes(500), "image/png")
     site.pages["/riesig"] = Page(good + b"<!-- " + b"x" * 300_000 + b" -->", send_length=False)
@@ -331,6 +332,7 @@ def test_each_network_failure_is_one_line_and_the_rest_is_ingested(
     failure_site(site)
     failing = {
         "/fehlt": "HTTP 404 Not Found",
+        "/gedrosselt": "HTTP 429 with Retry-After 3600 s, over the 30 s limit (RAG_FETCH_MAX_RETRY_WAIT)",
         "/langsam": "timed out after 1 s (RAG_FETCH_TIMEOUT)",
         "/bild.png": "not HTML or PDF (Content-Type: image/png)",
         "/riesig": "too large: over the 0.2 MB limit (RAG_MAX_FILE_MB)",
@@ -353,7 +355,7 @@ def test_each_network_failure_is_one_line_and_the_rest_is_ingested(
         [line] = [line for line in errors if line.startswith(f"error: {site.url(path)}: ")]
         assert reason in line
     assert "error: file:///etc/passwd: only http and https URLs are fetched, not 'file'" in errors
-    assert "2 saved" in out and "9 failed" in out and "2 added" in out
+    assert "2 saved" in out and "10 failed" in out and "2 added" in out
     titles = {chunk.metadata["title"] for chunk in stored_chunks(Settings())}
     assert titles == {"Gute Seite", "Später"}
     assert [r.status for r in site.requests if r.path == "/ueberlastet"] == [503, 200]

@@ -22,7 +22,9 @@ class Page:
     last_modified: str | None = None
     delay: float = 0.0
     send_length: bool = True  # False: no Content-Length, the body ends when the connection closes
-    busy_first: int = 0  # answer 503 with Retry-After this many times first
+    busy_first: int = 0  # answer busy_status with retry_after this many times first
+    busy_status: int = 503
+    retry_after: str = "1"
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 time.sleep(page.delay)
             if page.busy_first:
                 page.busy_first -= 1
-                return self._answer(Page(b"busy", status=503, headers={"Retry-After": "1"}))
+                return self._answer(Page(b"busy", status=page.busy_status, headers={"Retry-After": page.retry_after}))
             if self._unchanged(page):
                 return self._answer(Page(b"", status=304, etag=page.etag, last_modified=page.last_modified))
             self._answer(page)
