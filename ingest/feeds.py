@@ -2,6 +2,7 @@
 
 Parsed with defusedxml: entity expansion (billion laughs) and external entities are refused."""
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -12,6 +13,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class FeedError(Exception):
@@ -36,8 +38,11 @@ class ParsedFeed:
     sitemaps: list[str] = field(default_factory=list)  # child sitemaps of a sitemap index
 
 
-def parse_feed(data: bytes, feed_url: str) -> ParsedFeed:
-    """The entries of an RSS 2.0/1.0 or Atom feed, or of a sitemap; FeedError for anything else."""
+def parse_feed(data: bytes, feed_url: str, max_bytes: int = 50_000_000) -> ParsedFeed:
+    """The entries of an RSS 2.0/1.0 or Atom feed, or of a sitemap (also gzipped, as `.xml.gz`);
+    FeedError for anything else."""
+    if data.startswith(GZIP_MAGIC):
+        data = _gunzip(data, max_bytes)
     try:
         root = fromstring(data)
     except DefusedXmlException as error:
@@ -54,6 +59,17 @@ def parse_feed(data: bytes, feed_url: str) -> ParsedFeed:
     if name == "sitemapindex":
         return ParsedFeed("sitemap index", sitemaps=[e.url for e in _sitemap_entries(root, "sitemap", feed_url)])
     raise FeedError(f"not an RSS or Atom feed or a sitemap (the document is <{name}>)")
+
+
+def _gunzip(data: bytes, max_bytes: int) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        xml = inflater.decompress(data, max_bytes + 1)
+    except zlib.error as error:
+        raise FeedError(f"not a feed: damaged gzip data ({error})") from None
+    if len(xml) > max_bytes:
+        raise FeedError(f"too large: the gzipped sitemap inflates past {max_bytes / 1e6:g} MB (RAG_MAX_FILE_MB)")
+    return xml
 
 
 def _local(tag: object) -> str:

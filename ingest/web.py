@@ -209,7 +209,11 @@ class WebIngest:
         try:
             validators = self.state.url(feed_url).validators() if known else Validators()
             fetched = self.fetcher.get(feed_url, validators)
-            parsed = known if fetched.not_modified and known else parse_feed(fetched.body, fetched.url)
+            parsed = (
+                known
+                if fetched.not_modified and known
+                else parse_feed(fetched.body, fetched.url, int(self.settings.max_file_mb * 1e6))
+            )
             if parsed.sitemaps and depth >= MAX_SITEMAP_DEPTH:
                 raise FeedError(f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} deep")
         except (FetchError, FeedError) as error:

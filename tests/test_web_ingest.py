@@ -1,6 +1,7 @@
 """`python -m ingest URL …` and `--feed URL` against a real HTTP server on loopback, with the real
 embedder and a real Chroma index. Loopback is allowed explicitly (RAG_FETCH_ALLOW_PRIVATE)."""
 
+import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -264,23 +265,25 @@ def test_an_atom_feed_with_update_dates_needs_no_article_request_when_unchanged(
     ]
 
 
-def test_a_sitemap_index_without_validators_falls_back_to_the_content_hash(
+def test_a_sitemap_index_with_a_gzipped_sitemap_and_no_validators_falls_back_to_the_content_hash(
     site: Site, corpus: Path, capsys: pytest.CaptureFixture
 ) -> None:
     for slug, title in (("rollen", "Rollen klären"), ("uebergabe", "Übergabe"), ("archiv-2021", "Alt")):
         site.pages[f"/wissen/{slug}"] = Page(
             article_html(title, "Team", "2021-01-01", site.url(f"/wissen/{slug}"), paragraphs(title, "Eins zu zwei."))
         )
-    site.pages["/sitemap.xml"] = Page(sitemap([(site.url("/sitemap-wissen.xml"), None)], index=True), "text/xml")
-    site.pages["/sitemap-wissen.xml"] = Page(
-        sitemap(
-            [
-                (site.url("/wissen/rollen"), "2025-02-01"),
-                (site.url("/wissen/uebergabe"), None),
-                (site.url("/wissen/archiv-2021"), "2021-01-01T00:00:00+00:00"),
-            ]
+    site.pages["/sitemap.xml"] = Page(sitemap([(site.url("/sitemap-wissen.xml.gz"), None)], index=True), "text/xml")
+    site.pages["/sitemap-wissen.xml.gz"] = Page(
+        gzip.compress(
+            sitemap(
+                [
+                    (site.url("/wissen/rollen"), "2025-02-01"),
+                    (site.url("/wissen/uebergabe"), None),
+                    (site.url("/wissen/archiv-2021"), "2021-01-01T00:00:00+00:00"),
+                ]
+            )
         ),
-        "application/xml",
+        "application/x-gzip",
     )
     code, out, lines = run(capsys, "--feed", site.url("/sitemap.xml"), "--since", "2024-01-01")
     assert code == 0 and "2 saved" in out and "1 older than --since" in out, lines
@@ -292,7 +295,7 @@ def test_a_sitemap_index_without_validators_falls_back_to_the_content_hash(
 
     assert code == 0 and lines == []
     # No validators: the sitemaps and the undated page are fetched in full, the dated one not at all.
-    assert sorted(site.paths_requested()) == ["/sitemap-wissen.xml", "/sitemap.xml", "/wissen/uebergabe"]
+    assert sorted(site.paths_requested()) == ["/sitemap-wissen.xml.gz", "/sitemap.xml", "/wissen/uebergabe"]
     assert "0 saved, 2 unchanged" in out and "0 added, 0 updated, 2 unchanged" in out
     assert modification_times(corpus) == files and chunk_ids(Settings()) == ids
 

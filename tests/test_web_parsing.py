@@ -1,6 +1,7 @@
 """Property-based tests for the hand-written parts of web ingest: file names from URLs, feed and
 sitemap parsing, dates, Retry-After and the address check."""
 
+import gzip
 import ipaddress
 import re
 from datetime import UTC, datetime, timedelta
@@ -111,7 +112,14 @@ def test_feeds_give_back_every_entry_with_its_dates(kind: str, entries: list) ->
 
 
 @settings(max_examples=200)
-@given(st.one_of(st.binary(max_size=300), XML_TEXT.map(str.encode)))
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        XML_TEXT.map(str.encode),
+        st.binary(max_size=300).map(lambda data: b"\x1f\x8b" + data),  # damaged gzip
+        st.binary(max_size=300).map(gzip.compress),
+    )
+)
 def test_any_bytes_are_a_feed_or_one_clear_error(data: bytes) -> None:
     try:
         parsed = parse_feed(data, "https://feed.example/")
