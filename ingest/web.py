@@ -93,7 +93,7 @@ def article_markdown(fetched: Fetched) -> tuple[bytes, str]:
         )
     found = trafilatura.extract_metadata(html, default_url=fetched.url, extensive=False)
     canonical = _canonical(fetched.url, found.url if found else None)
-    front_matter = {
+    fields = {
         "title": found.title if found else None,
         "author": found.author if found else None,
         "date": found.date if found else None,
@@ -102,8 +102,13 @@ def article_markdown(fetched: Fetched) -> tuple[bytes, str]:
         "kind": "web",
         "site": found.sitename if found else None,
     }
-    header = yaml.safe_dump({k: v for k, v in front_matter.items() if v}, allow_unicode=True, sort_keys=False)
-    return f"---\n{header}---\n\n{text.strip()}\n".encode(), canonical
+    return markdown_file(fields, text), canonical
+
+
+def markdown_file(fields: dict[str, str | None], text: str) -> bytes:
+    """Markdown under YAML front matter with the fields that have a value."""
+    header = yaml.safe_dump({k: v for k, v in fields.items() if v}, allow_unicode=True, sort_keys=False)
+    return f"---\n{header}---\n\n{text.strip()}\n".encode()
 
 
 def _decoded(fetched: Fetched) -> str:
@@ -121,9 +126,10 @@ def _decoded(fetched: Fetched) -> str:
 def _canonical(fetched_url: str, declared: str | None) -> str:
     """The page's canonical URL (link rel=canonical, og:url) if it is an http(s) URL, else the fetched one."""
     if declared:
-        url = urljoin(fetched_url, declared.strip())
-        if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname:
-            return url
+        with contextlib.suppress(ValueError):  # e.g. an unclosed IPv6 bracket
+            url = urljoin(fetched_url, declared.strip())
+            if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname:
+                return url
     return fetched_url
 
 
@@ -169,6 +175,9 @@ class WebReport:
 
 class WebIngest:
     """Fetch articles and feeds into the corpus; the files are then ingested by `Ingestor`."""
+
+    state: FetchState  # read and written under the ingest lock, in run()
+    fetcher: Fetcher
 
     def __init__(self, settings: Settings, report: Reporter = print, sleep=time.sleep) -> None:
         self.settings = settings

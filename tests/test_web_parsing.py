@@ -1,5 +1,6 @@
 """Property-based tests for the hand-written parts of web ingest: file names from URLs, feed and
-sitemap parsing, dates, Retry-After and the address check."""
+sitemap parsing, dates, Retry-After, the address check and the front matter of saved pages.
+No deadlines: tests are not timed here (a shared machine; the first example may load a model)."""
 
 import gzip
 import ipaddress
@@ -15,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from web_site import atom, rss, sitemap
 
+from ingest.documents import parse_document
 from ingest.feeds import FeedError, ParsedFeed, parse_date, parse_feed
-from ingest.web import article_path, host_folder, looks_like_url
+from ingest.web import article_path, host_folder, looks_like_url, markdown_file
 from ingest.web_fetch import address_refusal, retry_after_seconds
 
 CORPUS = Path("/srv/corpus")
@@ -58,7 +60,7 @@ def location_key(url: str, suffix: str) -> tuple:
     return tuple(segments), parts.query
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(urls(), SUFFIX)
 def test_every_url_gets_a_safe_file_inside_its_host_folder(url: str, suffix: str) -> None:
     path = article_path(url, CORPUS, suffix)
@@ -68,7 +70,7 @@ def test_every_url_gets_a_safe_file_inside_its_host_folder(url: str, suffix: str
     assert article_path(url, CORPUS, suffix) == path
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(HOST, PORT, st.data(), SUFFIX)
 def test_different_articles_of_one_host_get_different_files(host: str, port, data: st.DataObject, suffix: str) -> None:
     first, second = data.draw(urls(host, st.just(port))), data.draw(urls(host, st.just(port)))
@@ -76,6 +78,7 @@ def test_different_articles_of_one_host_get_different_files(host: str, port, dat
     assert (article_path(first, CORPUS, suffix) == article_path(second, CORPUS, suffix)) == same
 
 
+@settings(deadline=None)
 @given(st.text(max_size=30))
 def test_only_scheme_and_slashes_make_a_url(text: str) -> None:
     assert looks_like_url(text) == bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text))
@@ -101,7 +104,7 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(st.sampled_from(["rss", "atom", "sitemap"]), ENTRIES)
 def test_feeds_give_back_every_entry_with_its_dates(kind: str, entries: list) -> None:
     parsed = parse_feed(render(kind, entries), "https://feed.example/feed.xml")
@@ -111,7 +114,7 @@ def test_feeds_give_back_every_entry_with_its_dates(kind: str, entries: list) ->
         assert [entry.published for entry in parsed.entries] == [published for _, _, published, _ in entries]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     st.one_of(
         st.binary(max_size=300),
@@ -129,7 +132,7 @@ def test_any_bytes_are_a_feed_or_one_clear_error(data: bytes) -> None:
         assert isinstance(parsed, ParsedFeed)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(XML_TEXT, XML_TEXT)
 def test_any_link_and_date_in_a_feed_item_are_kept_or_left_out(link: str, date: str) -> None:
     data = f"<rss><channel><item><link>{escape(link)}</link><pubDate>{escape(date)}</pubDate></item></channel></rss>"
@@ -137,6 +140,7 @@ def test_any_link_and_date_in_a_feed_item_are_kept_or_left_out(link: str, date: 
         assert urlsplit(entry.url).scheme in ("http", "https")
 
 
+@settings(deadline=None)
 @given(MOMENT)
 def test_rss_and_iso_dates_read_back_as_the_same_moment(moment: datetime) -> None:
     assert parse_date(format_datetime(moment)) == moment
@@ -144,12 +148,14 @@ def test_rss_and_iso_dates_read_back_as_the_same_moment(moment: datetime) -> Non
     assert parse_date(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")) == moment
 
 
+@settings(deadline=None)
 @given(st.text(max_size=40))
 def test_any_date_text_is_a_moment_or_nothing(text: str) -> None:
     parsed = parse_date(text)
     assert parsed is None or parsed.tzinfo is not None
 
 
+@settings(deadline=None)
 @given(st.integers(0, 10**6), st.integers(0, 10**6))
 def test_retry_after_reads_seconds_and_http_dates(seconds: int, ahead: int) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
@@ -158,6 +164,7 @@ def test_retry_after_reads_seconds_and_http_dates(seconds: int, ahead: int) -> N
     assert retry_after_seconds(format_datetime(now - timedelta(seconds=ahead), usegmt=True), now) == 0
 
 
+@settings(deadline=None)
 @given(st.text(max_size=40))
 def test_any_retry_after_is_a_wait_or_nothing(text: str) -> None:
     wait = retry_after_seconds(text)
@@ -170,6 +177,7 @@ NON_PUBLIC = [
 ]
 
 
+@settings(deadline=None)
 @given(st.sampled_from(NON_PUBLIC), st.integers(0, 2**32 - 1))
 def test_loopback_private_and_link_local_addresses_are_refused_also_as_ipv6(network, offset: int) -> None:
     address = network[offset % network.num_addresses]
@@ -177,6 +185,21 @@ def test_loopback_private_and_link_local_addresses_are_refused_also_as_ipv6(netw
     assert address_refusal(f"::ffff:{address}") == address_refusal(str(address))
 
 
+@settings(deadline=None)
 @given(st.ip_addresses(v=4))
 def test_an_ipv4_address_and_its_ipv6_mapping_are_judged_alike(address: ipaddress.IPv4Address) -> None:
     assert address_refusal(f"::ffff:{address}") == address_refusal(str(address))
+
+
+FIELD = st.one_of(st.none(), XML_TEXT, st.sampled_from(["2024-05-02", "yes", "null", "--- x", "a: b", "#1", "'q'"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.fixed_dictionaries({key: FIELD for key in ("title", "author", "date", "url", "site")}), XML_TEXT)
+def test_front_matter_of_a_saved_page_reads_back_as_written(fields: dict, text: str) -> None:
+    body = f"# Artikel\n\n{text}\n\nDer Vertrieb ruft binnen 24 Stunden an."
+    document = parse_document(Path("seite.md"), markdown_file({**fields, "kind": "web"}, body))
+    for key in ("title", "author", "date", "url"):
+        if fields[key] and fields[key].strip():
+            assert document.metadata[key] == " ".join(fields[key].split())
+    assert document.metadata["kind"] == "web" and "binnen 24 Stunden" in document.text
