@@ -149,7 +149,8 @@ class Fetcher:
         raise FetchError(f"more than {self.settings.fetch_max_redirects} redirects (RAG_FETCH_MAX_REDIRECTS)")
 
     def _get_with_retries(self, url: str, validators: Validators) -> tuple[Fetched | None, str | None]:
-        for attempt in range(self.settings.fetch_retries + 1):
+        attempt = 0
+        while True:
             try:
                 return self._get_once(url, validators)
             except _Retryable as busy:
@@ -162,7 +163,7 @@ class Fetcher:
                 if attempt == self.settings.fetch_retries:
                     raise FetchError(f"HTTP {busy.status} in all {attempt + 1} attempts (RAG_FETCH_RETRIES)") from None
                 self.sleep(wait)
-        raise AssertionError("unreachable")
+                attempt += 1
 
     def _get_once(self, url: str, validators: Validators) -> tuple[Fetched | None, str | None]:
         _check_scheme(url)
