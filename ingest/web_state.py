@@ -30,11 +30,12 @@ class FetchState:
     def __init__(self, index_dir: Path) -> None:
         self.path = index_dir / STATE_FILE
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            raw = {}
-        self._urls = {url: UrlState(**fields) for url, fields in raw.get("urls", {}).items()}
-        self._feeds: dict[str, dict] = raw.get("feeds", {})
+            self._saved = self.path.read_bytes()
+            raw = json.loads(self._saved)
+            self._urls = {url: UrlState(**fields) for url, fields in raw["urls"].items()}
+            self._feeds: dict[str, dict] = raw["feeds"]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):  # missing or damaged: start afresh
+            self._saved, self._urls, self._feeds = b"", {}, {}
 
     def url(self, url: str) -> UrlState:
         return self._urls.get(url, UrlState())
@@ -63,9 +64,12 @@ class FetchState:
         self._feeds[feed_url] = {"kind": parsed.kind, "entries": entries, "sitemaps": parsed.sitemaps}
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"urls": {url: asdict(state) for url, state in self._urls.items()}, "feeds": self._feeds}
-        write_atomically(self.path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+        """Write the state if it changed (a run that found nothing new writes nothing)."""
+        state = {"urls": {url: asdict(known) for url, known in self._urls.items()}, "feeds": self._feeds}
+        data = json.dumps(state, indent=1, ensure_ascii=False).encode("utf-8")
+        if data != self._saved:
+            write_atomically(self.path, data)
+            self._saved = data
 
 
 def _iso(moment: datetime | None) -> str | None:

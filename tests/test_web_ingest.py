@@ -176,6 +176,8 @@ def test_a_feed_is_followed_with_conditional_requests_and_only_changes_are_embed
     settings = Settings()
     before, files_before = chunk_ids(settings), modification_times(corpus)
     assert len(files_before) == 3
+    state_file = settings.index_dir / "web_fetch.json"
+    state_written = state_file.stat().st_mtime_ns
 
     site.requests.clear()
     code, out, lines = run(capsys, "--feed", feed)
@@ -191,6 +193,7 @@ def test_a_feed_is_followed_with_conditional_requests_and_only_changes_are_embed
     assert all(r.conditional and r.status == 304 for r in site.requests), site.requests
     assert modification_times(corpus) == files_before
     assert chunk_ids(settings) == before
+    assert state_file.stat().st_mtime_ns == state_written, "the fetch state was rewritten"
 
     changed = site.pages["/blog/pipeline-meeting"]
     changed.body = changed.body.replace(b"halbieren die Zahl", b"senken um 40 Prozent die Zahl")
@@ -263,6 +266,12 @@ def test_an_atom_feed_with_update_dates_needs_no_article_request_when_unchanged(
     assert [(r.path, r.if_modified_since, r.status) for r in site.requests] == [
         ("/magazin/atom.xml", http_date(2024, 3, 2), 304)
     ]
+
+    (Settings().index_dir / "web_fetch.json").write_text('{"urls": {"http://x/": {"etag": [', encoding="utf-8")
+    site.requests.clear()
+    code, out, lines = run(capsys, "--feed", site.url("/magazin/atom.xml"))
+    assert code == 0 and lines == [] and "0 saved, 2 unchanged" in out, "a damaged state must cost downloads only"
+    assert len(site.requests) == 3 and not any(r.conditional for r in site.requests)
 
 
 def test_a_sitemap_index_with_a_gzipped_sitemap_and_no_validators_falls_back_to_the_content_hash(
