@@ -22,8 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "sources", nargs="*", metavar="PATH|URL", help=f"files, folders, http(s) URLs (default: {settings.corpus_dir})"
     )
-    parser.add_argument("--feed", action="append", default=[], metavar="URL", help="RSS or Atom feed, or sitemap")
-    parser.add_argument("--since", type=date.fromisoformat, help="only feed entries dated on or after this YYYY-MM-DD")
+    parser.add_argument(
+        "--feed", action="append", default=[], metavar="URL", help="RSS or Atom feed, or sitemap (repeatable)"
+    )
+    parser.add_argument(
+        "--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="only feed entries dated on or after this day"
+    )
     parser.add_argument("--index", type=Path, help=f"index folder (default: {settings.index_dir}; RAG_INDEX_DIR)")
     parser.add_argument("--rebuild", action="store_true", help="start the index afresh")
     parser.add_argument("--prune", action="store_true", help="remove documents whose files are gone from the folders")
