@@ -22,7 +22,7 @@ import yaml
 from ingest.documents import DocumentError, decode_text, detect_language, parse_document
 from ingest.feeds import FeedEntry, FeedError, parse_feed
 from ingest.html import html_to_markdown
-from ingest.pipeline import Reporter, display_source, ingest_lock
+from ingest.pipeline import Reporter, display_source, ingest_lock, sidecar_path
 from ingest.web_fetch import Fetched, Fetcher, FetchError, Validators
 from ingest.web_state import FetchState, write_atomically
 from rag.settings import Settings
@@ -140,6 +140,10 @@ def save_fetched(fetched: Fetched, settings: Settings) -> tuple[Path, bool]:
         path = article_path(fetched.url, settings.corpus_dir, ".pdf")
         parse_document(path, fetched.body, max_bytes)  # an unreadable PDF never enters the corpus
         data = fetched.body
+        # A PDF has no field for the URL it came from: it goes beside it, written before the PDF.
+        sidecar = yaml.safe_dump({"url": fetched.url}, allow_unicode=True).encode()
+        if not sidecar_path(path).is_file() or sidecar_path(path).read_bytes() != sidecar:
+            write_atomically(sidecar_path(path), sidecar)
     elif fetched.content_type in HTML_TYPES:
         data, canonical = article_markdown(fetched)
         # The canonical URL names the file (one file for ?utm_… variants), unless it is on another host.
