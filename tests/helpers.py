@@ -51,34 +51,6 @@ def indexed_settings(data_dir: Path, *folders: Path, **overrides) -> Settings:
     return settings
 
 
-PAGE = str(PROJECT_ROOT / "ui" / "page.py")
-
-
-def open_page(monkeypatch, **env: str):
-    """The chat page in Streamlit's AppTest, with these RAG_ settings, after its first run."""
-    from streamlit.testing.v1 import AppTest
-
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    page = AppTest.from_file(PAGE, default_timeout=900)
-    page.run()
-    assert not page.exception, page.exception
-    return page
-
-
-def pdf_bytes(text: str, title: str | None = None) -> bytes:
-    """A one-page PDF as fpdf2 writes it, with `text` in its text layer."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    if title:
-        pdf.set_title(title)
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=12)
-    pdf.multi_cell(0, 8, text)
-    return bytes(pdf.output())
-
-
 def free_port() -> int:
     import socket
 

@@ -2,17 +2,28 @@
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
-from helpers import open_page, pdf_bytes
+from fpdf import FPDF
 from streamlit.testing.v1 import AppTest
 
 from rag.feedback import feedback_path
 from rag.settings import Settings
 from ui.texts import TEXTS
 
+PAGE = str(Path(__file__).resolve().parent.parent / "ui" / "page.py")
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
 DE = TEXTS["de"]
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, **env: str) -> AppTest:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    page = AppTest.from_file(PAGE, default_timeout=900)
+    page.run()
+    assert not page.exception, page.exception
+    return page
 
 
 def ask(page: AppTest, question: str) -> AppTest:
@@ -90,6 +101,14 @@ def test_a_vote_lands_in_sqlite_with_the_answer(monkeypatch: pytest.MonkeyPatch)
 def test_upload_is_hidden_unless_the_setting_allows_it(monkeypatch: pytest.MonkeyPatch) -> None:
     page = open_page(monkeypatch, RAG_GENERATOR="extractive")
     assert len(page.sidebar.get("file_uploader")) == 0
+
+
+def pdf_bytes(text: str) -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 8, text)
+    return bytes(pdf.output())
 
 
 def test_uploaded_documents_are_ingested_with_per_file_errors(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import open_page, pdf_bytes, stored_chunks
+from helpers import stored_chunks
+from pdfs import fpdf_pdf
+from test_page import open_page  # the chat page as its own tests open it
 from web_site import Page, Site, article_html, atom, http_date, rss, sitemap
 
 from ingest.__main__ import main
@@ -125,7 +127,7 @@ def test_an_article_by_url_is_saved_with_its_metadata_and_rebuilds_without_the_n
 
 def test_a_pdf_url_is_saved_and_ingested_as_a_pdf(site: Site, corpus: Path, capsys: pytest.CaptureFixture) -> None:
     text = "Studie 2024: Unternehmen mit gemeinsamen Umsatzzielen wachsen um 19 Prozent schneller."
-    site.pages["/downloads/Studie%202024.pdf"] = Page(pdf_bytes(text, "Gemeinsame Ziele"), "application/pdf")
+    site.pages["/downloads/Studie%202024.pdf"] = Page(fpdf_pdf([text], "Gemeinsame Ziele"), "application/pdf")
 
     code, out, _ = run(capsys, site.url("/downloads/Studie%202024.pdf"))
 
@@ -149,7 +151,7 @@ def rss_site(site: Site) -> None:
             last_modified=http_date(2024, 6, 1),
         )
     site.pages["/papers/kpi.pdf"] = Page(
-        pdf_bytes("Gemeinsame KPIs senken die Zahl der Eskalationen um ein Drittel.", "KPI-Studie"),
+        fpdf_pdf(["Gemeinsame KPIs senken die Zahl der Eskalationen um ein Drittel."], "KPI-Studie"),
         "application/pdf",
         etag='"kpi-v1"',
     )
