@@ -18,10 +18,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
 from tqdm import tqdm
 
 from ingest.chunking import Chunk, chunk_document, embedding_text
-from ingest.documents import SUPPORTED_SUFFIXES, DocumentError, content_hash, parse_document, read_file
+from ingest.documents import (
+    METADATA_KEYS,
+    SUPPORTED_SUFFIXES,
+    DocumentError,
+    content_hash,
+    parse_document,
+    read_file,
+)
 from rag.embedders import Embedder, make_embedder
 from rag.registry import DocumentRecord, Registry, chunk_id, lexical_path, registry_path
 from rag.retrieval import current_lexical_index
@@ -72,6 +80,23 @@ class PreparedDocument:
 
 def document_id(path: Path) -> str:
     return hashlib.sha256(str(path).encode("utf-8")).hexdigest()[:16]
+
+
+def sidecar_path(path: Path) -> Path:
+    """Hidden YAML beside a file that cannot carry its own citation fields: a PDF fetched from a URL."""
+    return path.with_name(f".{path.name}.yaml")
+
+
+def sidecar_metadata(path: Path) -> dict[str, str]:
+    try:
+        fields = yaml.safe_load(sidecar_path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        raise DocumentError(f"{sidecar_path(path).name} beside it is not readable YAML") from None
+    if not isinstance(fields, dict):
+        return {}
+    return {key: str(fields[key]) for key in METADATA_KEYS if fields.get(key)}
 
 
 def display_source(path: Path) -> str:
@@ -274,6 +299,7 @@ class Ingestor:
 
     def _prepare_one(self, path: Path, data: bytes, previous: DocumentRecord | None) -> PreparedDocument:
         document = parse_document(path, data, int(self.settings.max_file_mb * 1e6))
+        document.metadata = {**sidecar_metadata(path), **document.metadata}
         for warning in document.warnings:
             self.report(f"warning: {display_source(path)}: {warning}")
         chunks = chunk_document(document, self.settings.chunk_size, self.settings.chunk_overlap)

@@ -28,7 +28,18 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(64, ge=1, description="Chunks per embedder call.")
     chunk_size: int = Field(1500, ge=100, description="Target chunk length in characters.")
     chunk_overlap: int = Field(200, ge=0, description="Characters of trailing sentences repeated in the next chunk.")
-    max_file_mb: float = Field(20.0, gt=0, description="Larger files are refused with an error.")
+    max_file_mb: float = Field(20.0, gt=0, description="Larger files (and downloads) are refused with an error.")
+    fetch_timeout: float = Field(
+        20.0, gt=0, description="Seconds a web server may take to connect or send more; a whole download 3 times that."
+    )
+    fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed for one URL.")
+    fetch_retries: int = Field(2, ge=0, description="Retries of a URL answered with 429 or 503.")
+    fetch_max_retry_wait: float = Field(
+        30.0, ge=0, description="Longest wait before a retry; a longer Retry-After fails the URL at once."
+    )
+    fetch_allow_private: bool = Field(
+        False, description="Also fetch from loopback, private, link-local and reserved addresses (intranet)."
+    )
 
     top_k: int = Field(5, ge=1, le=20, description="Passages retrieved and given to the model.")
     candidates: int = Field(30, ge=1, description="Candidates each of dense and BM25 search contribute to fusion.")

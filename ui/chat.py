@@ -10,6 +10,7 @@ import streamlit as st
 
 from ingest.documents import SUPPORTED_SUFFIXES
 from ingest.pipeline import IngestBusyError, Ingestor
+from ingest.web import WebIngest
 from rag.assistant import Assistant, Done, QuestionError, Sources, Token, Waiting
 from rag.components import BackgroundModel, open_retriever, shared_model
 from rag.conversation import to_markdown
@@ -134,23 +135,26 @@ def model_status(settings: Settings, model: BackgroundModel, texts: dict[str, st
 
 
 def upload(settings: Settings, texts: dict[str, str]) -> None:
-    """Uploaded files go through the same ingest as the CLI, with progress and one line per problem."""
+    """Uploaded files and fetched URLs go through the same ingest as the CLI, with one line per problem."""
     st.subheader(texts["upload"])
     files = st.file_uploader(
         texts["upload_help"], type=[s.lstrip(".") for s in SUPPORTED_SUFFIXES], accept_multiple_files=True
     )
-    if not files or not st.button(texts["upload_button"], use_container_width=True):
+    urls = st.text_area(texts["upload_urls"], placeholder="https://…").split()
+    if not (files or urls) or not st.button(texts["upload_button"], use_container_width=True):
         return
     folder = settings.data_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for file in files:
+    for file in files or []:
         path = folder / (Path(file.name).name.lstrip(".") or "upload")
         path.write_bytes(file.getvalue())
         paths.append(path)
     bar = st.progress(0.0)
     lines: list[str] = []
     try:
+        if urls:
+            paths += WebIngest(settings, report=lines.append).run(urls).files
         report = Ingestor(
             settings, report=lines.append, progress=False, on_progress=lambda done, total: bar.progress(done / total)
         ).run(paths)
