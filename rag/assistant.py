@@ -13,7 +13,7 @@ import numpy as np
 
 from rag.citations import Citation, verify
 from rag.embedders import Embedder
-from rag.followup import refers_back
+from rag.followup import refers_back, usable_rewrite
 from rag.generators import Generator
 from rag.grounding import identifiers, invented_figures, names_all
 from rag.language import detect_question_language, other_language
@@ -290,7 +290,7 @@ class Assistant:
             return question, [Query(question)]
         if self.generator.uses_model:
             rewritten = self._complete(condense_messages(question, history, lang))
-            if _looks_like_a_question(rewritten, question) and _adds_context(rewritten, question, history):
+            if usable_rewrite(rewritten, question, history, lang):
                 return rewritten, [Query(rewritten), Query(question, FOLLOWUP_WEIGHT)]
         earlier = next((turn["content"] for turn in reversed(history) if turn["role"] == "user"), "")
         return question, [Query(question), *([Query(earlier, FOLLOWUP_WEIGHT)] if earlier else [])]
@@ -423,21 +423,6 @@ def is_valid_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _looks_like_a_question(rewritten: str, original: str) -> bool:
-    return (
-        rewritten.endswith("?")
-        and "[" not in rewritten
-        and len(rewritten) <= 2 * len(original) + 150
-        and len(sentence_spans(rewritten)) == 1
-    )
-
-
-def _adds_context(rewritten: str, question: str, history: list[dict[str, str]]) -> bool:
-    """The rewrite brings in at least one word of the conversation that the follow-up lacks."""
-    earlier = set(tokenize(" ".join(turn["content"] for turn in history[-4:])))
-    return bool((set(tokenize(rewritten)) - set(tokenize(question))) & earlier)
 
 
 def _may_decline(text: str, lang: str, in_own_words: bool) -> bool:

@@ -10,6 +10,7 @@ names its own subject and is searched as asked, however related it is to earlier
 import re
 
 from rag.lexical import tokenize
+from rag.sentences import sentence_spans
 
 # Always back-referring: pronominal adverbs, demonstratives, "umgekehrt", "das" with no noun after it,
 # an ordinal or "beiden" with no noun after it.
@@ -32,6 +33,8 @@ ELLIPTIC_OPENINGS = {
 }
 # Fewer stemmed content words than this cannot name a subject of their own ("Warum?", "Und wann war das?").
 MIN_OWN_WORDS = 2
+# Share of the follow-up's own words a rewrite must keep: it must still ask what was newly asked.
+KEPT_SHARE = 2 / 3
 # English pronouns that need no antecedent in "Is there …", "it takes"; German "Sie" is the polite you.
 IMPERSONAL = re.compile(
     r"^(?:there\s+(?:is|are|was|were)|(?:is|are|was|were)\s+there|is\s+it\s+(?:true|possible|worth))\b", re.IGNORECASE
@@ -60,3 +63,26 @@ def _without_antecedent(text: str, match: re.Match[str], lang: str) -> bool:
         return False
     words_before = text[: match.start()].split()[1:]  # the first word is capitalised anyway
     return not any(w[0].isupper() for w in words_before)
+
+
+def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]], lang: str) -> bool:
+    """The model's rewrite of a follow-up is one question, brings in words of the conversation the
+    follow-up lacks, and keeps most of the follow-up's own words (a small model likes to answer, to
+    repeat the earlier question, or to drop what the follow-up newly asks)."""
+    own = set(tokenize(_without_back_references(question, lang)))
+    rewritten_words = set(tokenize(rewritten))
+    earlier = set(tokenize(" ".join(turn["content"] for turn in history[-2:])))
+    return (
+        rewritten.endswith("?")
+        and "[" not in rewritten
+        and len(rewritten) <= 2 * len(question) + 150
+        and len(sentence_spans(rewritten)) == 1
+        and bool((rewritten_words - set(tokenize(question))) & earlier)
+        and len(own & rewritten_words) >= KEPT_SHARE * len(own)
+    )
+
+
+def _without_back_references(question: str, lang: str) -> str:
+    lang = lang if lang in ADVERBS else "de"
+    pattern = rf"\b(?:{ADVERBS[lang]}|{PRONOUNS[lang]})\b"
+    return re.sub(pattern, " ", re.sub(ELLIPTIC_OPENINGS[lang], " ", question, flags=re.IGNORECASE), flags=re.I)

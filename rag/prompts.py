@@ -99,10 +99,10 @@ CONDENSE_LABELS = {
 
 
 def condense_messages(question: str, history: list[dict[str, str]], lang: str) -> Messages:
-    """History is [{'role': 'user'|'assistant', 'content': ...}]; the last turns matter most."""
+    """History is [{'role': 'user'|'assistant', 'content': ...}]; only its last exchange is shown."""
     asked, answered, follow_up, rewritten = CONDENSE_LABELS[lang]
     lines = []
-    for turn in history[-4:]:
+    for turn in history[-2:]:  # the last exchange: a follow-up almost always points there
         label = asked if turn["role"] == "user" else answered
         lines.append(f"{label}: {CITATION_MARKER.sub('', turn['content'])[:600]}")
     lines += [f"{follow_up}: {question}", f"{rewritten}:"]

@@ -3,7 +3,7 @@ others are searched exactly as asked."""
 
 import pytest
 
-from rag.followup import refers_back
+from rag.followup import refers_back, usable_rewrite
 
 FOLLOW_UPS = [
     ("Und was lernt der Vertrieb daraus?", "de"),
@@ -44,3 +44,23 @@ def test_a_follow_up_refers_back(question: str, lang: str) -> None:
 @pytest.mark.parametrize(("question", "lang"), SELF_CONTAINED)
 def test_a_self_contained_question_is_searched_as_asked(question: str, lang: str) -> None:
     assert not refers_back(question, lang)
+
+
+FIVE_FACTORS_TURN = [
+    {"role": "user", "content": "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"},
+    {"role": "assistant", "content": "Informationsaustausch, strukturelle Bindungen, Macht und Wissen [1]."},
+]
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "usable"),
+    [
+        ("Was lernt der Vertrieb aus den fünf Faktoren der Zusammenarbeit?", True),
+        ("Welchen Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?", False),  # drops "lernt"
+        ("Warum lernt der Vertrieb daraus?", False),  # brings in nothing of the conversation
+        ("Der Vertrieb lernt aus den Faktoren, dass Macht zählt [1].", False),  # an answer, not a question
+        ("Was lernt der Vertrieb aus den Faktoren? Und was das Marketing?", False),  # two questions
+    ],
+)
+def test_a_rewrite_must_ask_the_follow_up_in_the_conversations_words(rewrite: str, usable: bool) -> None:
+    assert usable_rewrite(rewrite, "Und was lernt der Vertrieb daraus?", FIVE_FACTORS_TURN, "de") is usable
