@@ -78,8 +78,19 @@ def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]],
         and len(rewritten) <= 2 * len(question) + 150
         and len(sentence_spans(rewritten)) == 1
         and bool((rewritten_words - set(tokenize(question))) & earlier)
-        and len(own & rewritten_words) >= KEPT_SHARE * len(own)
+        and sum(_kept(word, rewritten_words) for word in own) >= KEPT_SHARE * len(own)
     )
+
+
+def _kept(word: str, words: set[str]) -> bool:
+    """The stem, or one differing only in its ending ("lernt" and "lern" from "lernen")."""
+    return word in words or any(
+        len(other) >= 4 and _shared_prefix(word, other) >= max(4, min(len(word), len(other)) - 1) for other in words
+    )
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 def _without_back_references(question: str, lang: str) -> str:
