@@ -1,8 +1,12 @@
 """Shared test helpers: run ingest in-process or as the CLI, and read back what the index holds."""
 
+import functools
 import os
+import re
 import subprocess
 import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ingest.pipeline import Ingestor, IngestReport
@@ -118,6 +122,58 @@ CHROMIUM_ARGS = [
 
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+
+
+class StaticSite:
+    """Pages served from a folder on their own loopback origin, like an intranet beside the assistant."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        policies: dict[str, str] = {}
+        self.policies = policies  # page path -> the Content-Security-Policy header it is sent with
+
+        class Handler(SimpleHTTPRequestHandler):
+            def end_headers(self) -> None:
+                policy = policies.get(self.path.split("?")[0])
+                if policy:
+                    self.send_header("Content-Security-Policy", policy)
+                super().end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "StaticSite":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def add(self, name: str, text: str, policy: str | None = None) -> str:
+        """Publish a file (sent with `policy` as its CSP, if given); returns its URL."""
+        (self.folder / name).write_text(text, encoding="utf-8")
+        if policy:
+            self.policies[f"/{name}"] = policy
+        return f"{self.url}/{name}"
+
+
+def widget_demo(site: StaticSite, name: str, assistant: str, policy: str | None = None, **snippet: str) -> str:
+    """widget/demo.html published on `site` with the snippet loading the widget from `assistant`;
+    `snippet` sets its attributes (data_color="#7a1f5c", nonce="…"). Returns the page's URL."""
+    widget = PROJECT_ROOT / "widget"
+    site.add("demo.css", (widget / "demo.css").read_text(encoding="utf-8"))
+    page = (widget / "demo.html").read_text(encoding="utf-8").replace("http://localhost:8501", assistant)
+    for attribute, value in snippet.items():
+        attribute = attribute.replace("_", "-")
+        page, found = re.subn(rf'(<script [^>]*?){attribute}="[^"]*"', rf'\1{attribute}="{value}"', page)
+        if not found:
+            page = page.replace("<script ", f'<script {attribute}="{value}" ', 1)
+    return site.add(name, page, policy)
 
 
 PASSAGE_KEYS = {"text", "source", "title", "page", "url", "chunk_id", "score"}
