@@ -9,6 +9,8 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from playwright.sync_api import Browser, Page, expect
+
 from ingest.pipeline import Ingestor, IngestReport
 from rag.embedders import make_embedder
 from rag.settings import PROJECT_ROOT, Settings
@@ -192,3 +194,33 @@ def assert_answer_contract(answer: dict, question: str) -> None:
         assert PASSAGE_KEYS | {"n"} <= set(citation) and citation["n"] == n
         assert citation["chunk_id"] in retrieved_ids, "a citation points outside the retrieved passages"
         assert f"[{n}]" in answer["answer"]
+
+
+def open_widget(
+    browser: Browser,
+    url: str,
+    viewport: dict[str, int] | None = None,
+    device_scale_factor: float = 1,
+    dialogs: list[str] | None = None,
+) -> Page:
+    """The page with the widget opened; any alert/confirm/prompt is recorded in `dialogs`."""
+    page = browser.new_page(
+        viewport=viewport or {"width": 1280, "height": 860}, device_scale_factor=device_scale_factor
+    )
+    seen = dialogs if dialogs is not None else []
+    page.on("dialog", lambda dialog: (seen.append(dialog.message), dialog.dismiss()))
+    page.goto(url)
+    page.locator("button.launcher").click()
+    expect(page.locator("section.panel")).to_be_visible()
+    return page
+
+
+def ask_and_open_the_first_card(page: Page, question: str) -> None:
+    """Ask in the open widget with its send button (which must not be covered); open the answer's first card."""
+    page.locator("section.panel textarea").fill(question)
+    page.locator("section.panel form button").click()
+    answer = page.locator(".msg.bot").last
+    marker = answer.locator("button.marker").first
+    expect(marker).to_be_visible(timeout=120_000)
+    marker.click()
+    expect(answer.locator(".card").first).to_be_visible()

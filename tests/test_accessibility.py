@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from helpers import AppServer, StaticSite, indexed_settings, widget_demo
+from helpers import AppServer, StaticSite, ask_and_open_the_first_card, indexed_settings, open_widget, widget_demo
 from playwright.sync_api import Browser, Page, expect
 
 FIVE_FACTORS = {
@@ -90,31 +90,12 @@ def test_the_chat_page_empty_answered_and_with_a_card_open(browser: Browser, app
     assert chat_page_findings(page) == [], "with a source card open"
 
 
-def open_widget(browser: Browser, url: str, viewport: dict[str, int]) -> Page:
-    # device_scale_factor 2: a 1280 px screen at 200 % zoom is a 640 px CSS viewport at 2 device pixels each.
-    page = browser.new_page(viewport=viewport, device_scale_factor=2)
-    page.goto(url)
-    page.locator("button.launcher").click()
-    expect(page.locator("section.panel")).to_be_visible()
-    return page
-
-
-def ask_and_open_the_first_card(page: Page, question: str) -> None:
-    page.locator("section.panel textarea").fill(question)
-    page.locator("section.panel form button").click()  # fails if anything covers the send button
-    answer = page.locator(".msg.bot").last
-    marker = answer.locator("button.marker").first
-    expect(marker).to_be_visible(timeout=120_000)
-    marker.click()
-    expect(answer.locator(".card").first).to_be_visible()
-
-
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_the_open_widget_with_an_answer_and_a_card(
     browser: Browser, site: StaticSite, app: AppServer, lang: str
 ) -> None:
     url = site.add(f"plain-{lang}.html", PLAIN_PAGE.format(lang=lang, assistant=app.url))
-    page = open_widget(browser, url, {"width": 1280, "height": 860})
+    page = open_widget(browser, url)
     assert blocking_violations(page, "marketing-sales-widget", all_contrast_judged=True) == [], "open, empty"
     ask_and_open_the_first_card(page, FIVE_FACTORS[lang])
     found = blocking_violations(page, "marketing-sales-widget", all_contrast_judged=True)
@@ -129,7 +110,8 @@ def test_the_open_widget_with_an_answer_and_a_card(
 def test_the_widget_fits_and_works_on_a_small_viewport(
     browser: Browser, site: StaticSite, app: AppServer, viewport: dict[str, int]
 ) -> None:
-    page = open_widget(browser, widget_demo(site, "demo.html", app.url), viewport)
+    # device_scale_factor 2: a 1280 px screen at 200 % zoom is a 640 px CSS viewport at 2 device pixels each.
+    page = open_widget(browser, widget_demo(site, "demo.html", app.url), viewport, device_scale_factor=2)
     panel = page.locator("section.panel")
     for part in (panel, panel.locator("header h2"), panel.locator("textarea"), panel.locator("form button")):
         box = part.bounding_box()

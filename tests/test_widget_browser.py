@@ -3,7 +3,15 @@
 from collections.abc import Iterator
 
 import pytest
-from helpers import ARTIFACTS, AppServer, StaticSite, indexed_settings, widget_demo
+from helpers import (
+    ARTIFACTS,
+    AppServer,
+    StaticSite,
+    ask_and_open_the_first_card,
+    indexed_settings,
+    open_widget,
+    widget_demo,
+)
 from playwright.sync_api import Browser, Page, expect
 
 from rag.settings import PROJECT_ROOT
@@ -43,17 +51,6 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, sites: tuple[StaticSite,
 def demo(sites: tuple[StaticSite, StaticSite], assistant: AppServer) -> str:
     """The shipped demo page on the listed origin."""
     return widget_demo(sites[0], "demo.html", assistant.url)
-
-
-def open_widget(browser: Browser, url: str, dialogs: list[str] | None = None) -> Page:
-    """The demo page with the widget opened; any alert/confirm/prompt is recorded in `dialogs`."""
-    page = browser.new_page(viewport={"width": 1280, "height": 860})
-    seen = dialogs if dialogs is not None else []
-    page.on("dialog", lambda dialog: (seen.append(dialog.message), dialog.dismiss()))
-    page.goto(url)
-    page.locator("button.launcher").click()
-    expect(page.locator("section.panel")).to_be_visible()
-    return page
 
 
 def ask(page: Page, question: str) -> None:
@@ -112,7 +109,7 @@ def test_an_unlisted_site_sees_the_not_enabled_state(
 
 def test_a_hostile_document_stays_text_in_the_widget(browser: Browser, demo: str) -> None:
     dialogs: list[str] = []
-    page = open_widget(browser, demo, dialogs)
+    page = open_widget(browser, demo, dialogs=dialogs)
     ask(page, "Was regelt das Quokka-Protokoll?")
     answer = page.locator(".msg.bot").last
     expect(answer.locator("button.marker").first).to_be_visible(timeout=120_000)
@@ -174,10 +171,8 @@ def test_the_widget_keeps_its_look_under_a_strict_content_security_policy(
     panel = page.locator("section.panel")
     expect(panel).to_be_visible()
     assert panel.evaluate("p => getComputedStyle(p).position") == "fixed"
-    ask(page, FIVE_FACTORS)
+    ask_and_open_the_first_card(page, FIVE_FACTORS)
     answer = page.locator(".msg.bot").last
-    expect(answer.locator("button.marker").first).to_be_visible(timeout=120_000)
-    answer.locator("button.marker").first.click()
     expect(answer.locator(".card mark").first).to_contain_text("fünf große Themenbereiche")
     send = panel.locator("form button")
     assert send.evaluate("b => getComputedStyle(b).backgroundColor") == CONFIGURED_COLOUR[1]
