@@ -152,10 +152,10 @@
   /*
    * The stylesheet from the assistant's origin, with the configured colour as one more rule:
    * a constructed stylesheet (CSP does not apply to it; the fetch needs connect-src, as the
-   * API does), else a <link> in the shadow root (style-src or the nonce). `then` runs once the
+   * API does), else a <link> in the shadow root (style-src or the nonce). `done` runs once the
    * styles are in, or failed to load: an unstyled widget still answers.
    */
-  function loadStyles(then) {
+  function loadStyles(done) {
     var accent = ":host{--accent:" + config.color + "}";
     if ("adoptedStyleSheets" in ShadowRoot.prototype && "replaceSync" in CSSStyleSheet.prototype) {
       fetch(stylesheet)
@@ -165,7 +165,7 @@
           sheet.replaceSync(css + "\n" + accent);
           root.adoptedStyleSheets = [sheet];
         })
-        .then(then, then);
+        .then(done, done);
       return;
     }
     var link = document.createElement("link");
@@ -176,10 +176,10 @@
       try {
         link.sheet.insertRule(accent, link.sheet.cssRules.length);
       } finally {
-        then();
+        done();
       }
     });
-    link.addEventListener("error", function () { then(); });
+    link.addEventListener("error", function () { done(); });
     link.href = stylesheet;
     root.prepend(link);
   }
