@@ -3,7 +3,7 @@
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +23,7 @@ from rag.retrieval import Retriever
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import IndexUnusableError
 
-WIDGET = PROJECT_ROOT / "widget" / "widget.js"
+WIDGET = PROJECT_ROOT / "widget"
 MODEL_WAIT_SECONDS = 120
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ class Api:
             Route("/api/ask/stream", self.ask_stream, methods=["POST"]),
             Route("/api/health", self.health, methods=["GET"]),
             Route("/api/openapi.json", self.openapi, methods=["GET"]),
-            Route("/widget.js", self.widget, methods=["GET"]),
+            Route("/widget.js", widget_file("widget.js", "application/javascript"), methods=["GET"]),
+            Route("/widget.css", widget_file("widget.css", "text/css"), methods=["GET"]),
         ]
 
     async def ask(self, request: Request) -> Response:
@@ -88,9 +89,6 @@ class Api:
 
     async def openapi(self, request: Request) -> Response:
         return JSONResponse(OPENAPI)
-
-    async def widget(self, request: Request) -> Response:
-        return Response(WIDGET.read_text(encoding="utf-8"), media_type="application/javascript")
 
     async def _question(self, request: Request) -> tuple[str, list[dict[str, str]], str | None]:
         """The checked request: size, JSON shape and rate limit; RequestError says what is wrong."""
@@ -137,6 +135,18 @@ class Api:
             log.error("assistant unavailable: %s", error)
             raise RequestError(503, "unavailable", "The assistant is not available right now.") from None
         return Assistant(self.settings, self._retriever.embedder, self._retriever, generator)
+
+
+def widget_file(name: str, media_type: str) -> Callable[[Request], Awaitable[Response]]:
+    """A file of the widget, readable from any page: the script fetches its stylesheet cross-origin
+    (also on sites not listed, to show them a styled "not enabled"); the API decides who may ask."""
+    path = WIDGET / name
+
+    async def endpoint(request: Request) -> Response:
+        text = path.read_text(encoding="utf-8")
+        return Response(text, media_type=media_type, headers={"Access-Control-Allow-Origin": "*"})
+
+    return endpoint
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

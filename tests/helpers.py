@@ -1,9 +1,15 @@
 """Shared test helpers: run ingest in-process or as the CLI, and read back what the index holds."""
 
+import functools
 import os
+import re
 import subprocess
 import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
 
 from ingest.pipeline import Ingestor, IngestReport
 from rag.embedders import make_embedder
@@ -120,6 +126,58 @@ CHROMIUM_ARGS = [
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 
 
+class StaticSite:
+    """Pages served from a folder on their own loopback origin, like an intranet beside the assistant."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        policies: dict[str, str] = {}
+        self.policies = policies  # page path -> the Content-Security-Policy header it is sent with
+
+        class Handler(SimpleHTTPRequestHandler):
+            def end_headers(self) -> None:
+                policy = policies.get(self.path.split("?")[0])
+                if policy:
+                    self.send_header("Content-Security-Policy", policy)
+                super().end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "StaticSite":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def add(self, name: str, text: str, policy: str | None = None) -> str:
+        """Publish a file (sent with `policy` as its CSP, if given); returns its URL."""
+        (self.folder / name).write_text(text, encoding="utf-8")
+        if policy:
+            self.policies[f"/{name}"] = policy
+        return f"{self.url}/{name}"
+
+
+def widget_demo(site: StaticSite, name: str, assistant: str, policy: str | None = None, **snippet: str) -> str:
+    """widget/demo.html published on `site` with the snippet loading the widget from `assistant`;
+    `snippet` sets its attributes (data_color="#7a1f5c", nonce="…"). Returns the page's URL."""
+    widget = PROJECT_ROOT / "widget"
+    site.add("demo.css", (widget / "demo.css").read_text(encoding="utf-8"))
+    page = (widget / "demo.html").read_text(encoding="utf-8").replace("http://localhost:8501", assistant)
+    for attribute, value in snippet.items():
+        attribute = attribute.replace("_", "-")
+        page, found = re.subn(rf'(<script [^>]*?){attribute}="[^"]*"', rf'\1{attribute}="{value}"', page)
+        if not found:
+            page = page.replace("<script ", f'<script {attribute}="{value}" ', 1)
+    return site.add(name, page, policy)
+
+
 PASSAGE_KEYS = {"text", "source", "title", "page", "url", "chunk_id", "score"}
 
 
@@ -136,3 +194,33 @@ def assert_answer_contract(answer: dict, question: str) -> None:
         assert PASSAGE_KEYS | {"n"} <= set(citation) and citation["n"] == n
         assert citation["chunk_id"] in retrieved_ids, "a citation points outside the retrieved passages"
         assert f"[{n}]" in answer["answer"]
+
+
+def open_widget(
+    browser: Browser,
+    url: str,
+    viewport: dict[str, int] | None = None,
+    device_scale_factor: float = 1,
+    dialogs: list[str] | None = None,
+) -> Page:
+    """The page with the widget opened; any alert/confirm/prompt is recorded in `dialogs`."""
+    page = browser.new_page(
+        viewport=viewport or {"width": 1280, "height": 860}, device_scale_factor=device_scale_factor
+    )
+    seen = dialogs if dialogs is not None else []
+    page.on("dialog", lambda dialog: (seen.append(dialog.message), dialog.dismiss()))
+    page.goto(url)
+    page.locator("button.launcher").click()
+    expect(page.locator("section.panel")).to_be_visible()
+    return page
+
+
+def ask_and_open_the_first_card(page: Page, question: str) -> None:
+    """Ask in the open widget with its send button (which must not be covered); open the answer's first card."""
+    page.locator("section.panel textarea").fill(question)
+    page.locator("section.panel form button").click()
+    answer = page.locator(".msg.bot").last
+    marker = answer.locator("button.marker").first
+    expect(marker).to_be_visible(timeout=120_000)
+    marker.click()
+    expect(answer.locator(".card").first).to_be_visible()

@@ -1,13 +1,17 @@
 """The widget on a host page from another origin, in Debian's chromium driven by Playwright."""
 
-import functools
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-from helpers import ARTIFACTS, AppServer, indexed_settings
+from helpers import (
+    ARTIFACTS,
+    AppServer,
+    StaticSite,
+    ask_and_open_the_first_card,
+    indexed_settings,
+    open_widget,
+    widget_demo,
+)
 from playwright.sync_api import Browser, Page, expect
 
 from rag.settings import PROJECT_ROOT
@@ -22,47 +26,31 @@ Dazu: <img src=x onerror="window.__xss='img'"> und <a href="javascript:window.__
 """
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StaticSite, StaticSite]]:
+    """Two intranet origins on loopback: one will be listed, one not."""
+    with (
+        StaticSite(tmp_path_factory.mktemp("intranet")) as listed,
+        StaticSite(tmp_path_factory.mktemp("other")) as other,
+    ):
+        yield listed, other
 
 
 @pytest.fixture(scope="module")
-def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
-    """Two intranet origins on loopback serving the shipped demo page: one will be listed, one not."""
-    folder = tmp_path_factory.mktemp("intranet")
-    servers = []
-    for _ in range(2):
-        server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-    yield *(f"http://127.0.0.1:{s.server_address[1]}" for s in servers), folder
-    for server in servers:
-        server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory, hosts: tuple[str, str, Path]) -> Iterator[AppServer]:
-    allowed, _, folder = hosts
+def assistant(tmp_path_factory: pytest.TempPathFactory, sites: tuple[StaticSite, StaticSite]) -> Iterator[AppServer]:
+    listed, _ = sites
     data = tmp_path_factory.mktemp("widget") / "data"
     articles = tmp_path_factory.mktemp("articles")
     (articles / "quokka.md").write_text(PAYLOAD, encoding="utf-8")
     indexed_settings(data, PROJECT_ROOT / "corpus", articles)
-    with AppServer(data, RAG_GENERATOR="extractive", RAG_ALLOWED_ORIGINS=allowed) as app:
-        demo = (PROJECT_ROOT / "widget" / "demo.html").read_text(encoding="utf-8")
-        (folder / "demo.html").write_text(demo.replace("http://localhost:8501", app.url), encoding="utf-8")
+    with AppServer(data, RAG_GENERATOR="extractive", RAG_ALLOWED_ORIGINS=listed.url) as app:
         yield app
 
 
-def open_widget(browser: Browser, url: str, dialogs: list[str] | None = None) -> Page:
-    """The demo page with the widget opened; any alert/confirm/prompt is recorded in `dialogs`."""
-    page = browser.new_page(viewport={"width": 1280, "height": 860})
-    seen = dialogs if dialogs is not None else []
-    page.on("dialog", lambda dialog: (seen.append(dialog.message), dialog.dismiss()))
-    page.goto(url)
-    page.locator("button.launcher").click()
-    expect(page.locator("section.panel")).to_be_visible()
-    return page
+@pytest.fixture(scope="module")
+def demo(sites: tuple[StaticSite, StaticSite], assistant: AppServer) -> str:
+    """The shipped demo page on the listed origin."""
+    return widget_demo(sites[0], "demo.html", assistant.url)
 
 
 def ask(page: Page, question: str) -> None:
@@ -70,11 +58,8 @@ def ask(page: Page, question: str) -> None:
     page.keyboard.press("Enter")
 
 
-def test_the_widget_answers_with_sources_on_an_allowed_site(
-    browser: Browser, hosts: tuple[str, str, Path], assistant: AppServer
-) -> None:
-    allowed, _, _ = hosts
-    page = open_widget(browser, f"{allowed}/demo.html")
+def test_the_widget_answers_with_sources_on_an_allowed_site(browser: Browser, demo: str) -> None:
+    page = open_widget(browser, demo)
     expect(page.locator("header h2")).to_have_text("Wissensassistent Marketing × Vertrieb")
     ask(page, FIVE_FACTORS)
     answer = page.locator(".msg.bot").last
@@ -94,12 +79,9 @@ def test_the_widget_answers_with_sources_on_an_allowed_site(
     expect(page.locator(".msg.user")).to_have_text(FIVE_FACTORS)
 
 
-def test_the_widget_works_with_the_keyboard_alone(
-    browser: Browser, hosts: tuple[str, str, Path], assistant: AppServer
-) -> None:
-    allowed, _, _ = hosts
+def test_the_widget_works_with_the_keyboard_alone(browser: Browser, demo: str) -> None:
     page = browser.new_page()
-    page.goto(f"{allowed}/demo.html")
+    page.goto(demo)
     launcher = page.locator("button.launcher")
     expect(launcher).to_be_visible()
     for _ in range(10):  # tab through the host page until the launcher has focus
@@ -118,20 +100,16 @@ def test_the_widget_works_with_the_keyboard_alone(
 
 
 def test_an_unlisted_site_sees_the_not_enabled_state(
-    browser: Browser, hosts: tuple[str, str, Path], assistant: AppServer
+    browser: Browser, sites: tuple[StaticSite, StaticSite], assistant: AppServer
 ) -> None:
-    _, unlisted, _ = hosts
-    page = open_widget(browser, f"{unlisted}/demo.html")
+    page = open_widget(browser, widget_demo(sites[1], "demo.html", assistant.url))
     expect(page.locator("section.panel")).to_contain_text("nicht freigeschaltet")
     expect(page.locator("section.panel textarea")).to_be_disabled()
 
 
-def test_a_hostile_document_stays_text_in_the_widget(
-    browser: Browser, hosts: tuple[str, str, Path], assistant: AppServer
-) -> None:
-    allowed, _, _ = hosts
+def test_a_hostile_document_stays_text_in_the_widget(browser: Browser, demo: str) -> None:
     dialogs: list[str] = []
-    page = open_widget(browser, f"{allowed}/demo.html", dialogs)
+    page = open_widget(browser, demo, dialogs=dialogs)
     ask(page, "Was regelt das Quokka-Protokoll?")
     answer = page.locator(".msg.bot").last
     expect(answer.locator("button.marker").first).to_be_visible(timeout=120_000)
@@ -140,3 +118,80 @@ def test_a_hostile_document_stays_text_in_the_widget(
     expect(answer).to_contain_text("<script>window.__xss='script'</script>")
     assert page.evaluate("window.__xss") is None and dialogs == []
     assert page.locator("section.panel img, section.panel script, section.panel a[href^='javascript']").count() == 0
+
+
+# Every CSP violation, also one inside the widget's shadow root (the event is composed), and the console's
+# "Refused to …" lines. Playwright's init scripts are not subject to the page's CSP.
+WATCH_CSP = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`), true);
+"""
+# A browser without constructable stylesheets (Safari before 16.4, Firefox before 101).
+WITHOUT_CONSTRUCTABLE_STYLESHEETS = "delete ShadowRoot.prototype.adoptedStyleSheets;"
+CONFIGURED_COLOUR = ("#7a1f5c", "rgb(122, 31, 92)")
+VIEWPORT = {"width": 1280, "height": 860}
+
+
+def strict_page(browser: Browser, url: str, constructable: bool) -> tuple[Page, list[str]]:
+    """A page with violations watched; returns it and the console lines reporting one."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.add_init_script(WATCH_CSP)
+    if not constructable:
+        page.add_init_script(WITHOUT_CONSTRUCTABLE_STYLESHEETS)
+    refused: list[str] = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and refused.append(message.text))
+    page.goto(url)
+    return page, refused
+
+
+def assert_launcher_in_its_corner(page: Page) -> None:
+    launcher = page.locator("button.launcher")
+    expect(launcher).to_be_visible()
+    style = launcher.evaluate("b => [getComputedStyle(b).position, getComputedStyle(b).backgroundColor]")
+    assert style == ["fixed", CONFIGURED_COLOUR[1]]
+    box = launcher.bounding_box()
+    assert box is not None
+    assert (box["x"] + box["width"], box["y"] + box["height"]) == (VIEWPORT["width"] - 20, VIEWPORT["height"] - 20)
+
+
+@pytest.mark.parametrize("constructable", [True, False], ids=["constructed-stylesheet", "link-fallback"])
+def test_the_widget_keeps_its_look_under_a_strict_content_security_policy(
+    browser: Browser, sites: tuple[StaticSite, StaticSite], assistant: AppServer, constructable: bool
+) -> None:
+    """The ordinary intranet policy: the assistant's origin allowed, no 'unsafe-inline' anywhere."""
+    policy = (
+        f"default-src 'self'; script-src 'self' {assistant.url}; style-src 'self' {assistant.url}; "
+        f"connect-src 'self' {assistant.url}"
+    )
+    url = widget_demo(sites[0], "strict.html", assistant.url, policy, data_color=CONFIGURED_COLOUR[0])
+    page, refused = strict_page(browser, url, constructable)
+    assert_launcher_in_its_corner(page)
+    page.locator("button.launcher").click()
+    panel = page.locator("section.panel")
+    expect(panel).to_be_visible()
+    assert panel.evaluate("p => getComputedStyle(p).position") == "fixed"
+    ask_and_open_the_first_card(page, FIVE_FACTORS)
+    answer = page.locator(".msg.bot").last
+    expect(answer.locator(".card mark").first).to_contain_text("fünf große Themenbereiche")
+    send = panel.locator("form button")
+    assert send.evaluate("b => getComputedStyle(b).backgroundColor") == CONFIGURED_COLOUR[1]
+    if constructable:
+        answer.evaluate("a => a.scrollIntoView({block: 'start'})")  # the answer's start, then its open card
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "widget-csp.png")
+    assert page.evaluate("window.__violations") == [] and refused == []
+
+
+def test_a_nonce_on_the_snippet_lets_the_widget_in_where_only_nonces_are_trusted(
+    browser: Browser, sites: tuple[StaticSite, StaticSite], assistant: AppServer
+) -> None:
+    """Scripts and styles only by nonce, not by origin: the <link> fallback needs the snippet's nonce."""
+    nonce = "r4nd0m+N0nce/42=="
+    policy = (
+        f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; connect-src {assistant.url}"
+    )
+    url = widget_demo(sites[0], "nonce.html", assistant.url, policy, data_color=CONFIGURED_COLOUR[0], nonce=nonce)
+    page, refused = strict_page(browser, url, constructable=False)
+    assert_launcher_in_its_corner(page)
+    assert page.evaluate("window.__violations") == [] and refused == []

@@ -2,10 +2,12 @@
  * Marketing × Vertrieb – chat widget for intranet pages. Plain JavaScript, no build step.
  *
  *   <script src="https://HOST/widget.js" data-title="…" data-greeting="…" data-lang="de|en"
- *           data-position="bottom-right|bottom-left" data-color="#0b5394" async></script>
+ *           data-position="bottom-right|bottom-left" data-color="#0b5394" nonce="…" async></script>
  *
  * Everything lives in a Shadow DOM (no CSS leaks either way); every text goes in through
- * textContent, never innerHTML; the conversation is kept in sessionStorage.
+ * textContent, never innerHTML; the conversation is kept in sessionStorage. Nothing is inline:
+ * the styles come from HOST/widget.css, so a Content-Security-Policy without 'unsafe-inline'
+ * holds; the snippet's nonce, if any, goes on the one element the widget may add (a <link>).
  */
 (function () {
   "use strict";
@@ -64,51 +66,20 @@
     greeting: data.greeting || TEXTS.greeting,
     left: data.position === "bottom-left",
     color: /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#0b5394",
+    // Browsers hide a nonce attribute once the page has loaded; the property keeps it.
+    nonce: script.nonce || script.getAttribute("nonce") || "",
   };
+  var stylesheet = base + "/widget.css";
   var storageKey = "marketing-sales-widget:" + base;
   var state = load();
   var enabled = true;
   var busy = false;
 
-  var CSS =
-    ":host{all:initial}" +
-    "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',sans-serif}" +
-    ".launcher{position:fixed;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;cursor:pointer;" +
-    "display:flex;align-items:center;justify-content:center;" +
-    "background:var(--accent);color:#fff;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}" +
-    ".launcher:focus-visible,button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #f5a623;outline-offset:2px}" +
-    ".panel{position:fixed;bottom:88px;width:min(400px,calc(100vw - 24px));height:min(600px,calc(100vh - 110px));" +
-    "display:flex;flex-direction:column;background:#fff;color:#1d1d1f;border-radius:14px;" +
-    "box-shadow:0 10px 40px rgba(0,0,0,.25);overflow:hidden;z-index:2147483000;font-size:14px;line-height:1.45}" +
-    ".panel[hidden]{display:none}" +
-    ".right{right:20px}.left{left:20px}" +
-    "header{display:flex;align-items:center;gap:8px;padding:12px 14px;background:var(--accent);color:#fff}" +
-    "header h2{flex:1;margin:0;font-size:16px;font-weight:600}" +
-    "header button{background:transparent;border:1px solid rgba(255,255,255,.6);color:#fff;border-radius:6px;" +
-    "padding:3px 8px;cursor:pointer;font-size:12px}" +
-    ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:10px;background:#f6f7f9}" +
-    ".msg{max-width:92%;padding:9px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}" +
-    ".user{align-self:flex-end;background:var(--accent);color:#fff}" +
-    ".bot{align-self:flex-start;background:#fff;border:1px solid #e3e5e8}" +
-    ".note{align-self:center;color:#5f6368;font-size:12px;text-align:center}" +
-    ".marker{border:0;background:none;color:var(--accent);font-weight:600;cursor:pointer;padding:0 1px;font-size:inherit}" +
-    ".cards{display:flex;flex-direction:column;gap:6px;margin-top:8px}" +
-    ".card{border:1px solid #d9dce1;border-radius:8px;padding:8px;background:#fbfbfc;white-space:normal;font-size:13px}" +
-    ".card[hidden]{display:none}.card h3{margin:0 0 4px;font-size:13px}.card .meta{color:#5f6368;font-size:12px;margin-bottom:4px}" +
-    ".card a{color:var(--accent)}.card mark{background:#ffe8b3;color:inherit}" +
-    "form{display:flex;gap:8px;padding:10px;border-top:1px solid #e3e5e8;background:#fff}" +
-    "textarea{flex:1;resize:none;height:44px;border:1px solid #c9cdd3;border-radius:8px;padding:8px;font-size:14px}" +
-    "form button{background:var(--accent);color:#fff;border:0;border-radius:8px;padding:0 14px;cursor:pointer}" +
-    "form button:disabled,textarea:disabled{opacity:.55;cursor:not-allowed}" +
-    ".disabled{align-self:stretch;background:#fdecea;color:#8a1c12;border:1px solid #f5c6c0}";
-
   // A custom element name: the host page's `div { … }` rules cannot reach the shadow host.
+  // It stays hidden until its stylesheet is in, so no unstyled button flashes on the page.
   var host = document.createElement("marketing-sales-widget");
+  host.hidden = true;
   var root = host.attachShadow({ mode: "open" });
-  var style = document.createElement("style");
-  style.textContent = CSS;
-  root.appendChild(style);
-  host.style.setProperty("--accent", config.color);
 
   var side = config.left ? "left" : "right";
   var launcher = el("button", "launcher " + side);
@@ -169,10 +140,48 @@
   function start() {
     document.body.appendChild(host);
     render();
-    if (state.open) toggle(true);
+    loadStyles(function () {
+      host.hidden = false;
+      if (state.open) toggle(true);
+    });
     fetch(base + "/api/health", { method: "GET" })
       .then(function (response) { if (!response.ok) disable(); })
       .catch(disable);
+  }
+
+  /*
+   * The stylesheet from the assistant's origin, with the configured colour as one more rule:
+   * a constructed stylesheet (CSP does not apply to it; the fetch needs connect-src, as the
+   * API does), else a <link> in the shadow root (style-src or the nonce). `done` runs once the
+   * styles are in, or failed to load: an unstyled widget still answers.
+   */
+  function loadStyles(done) {
+    var accent = ":host{--accent:" + config.color + "}";
+    if ("adoptedStyleSheets" in ShadowRoot.prototype && "replaceSync" in CSSStyleSheet.prototype) {
+      fetch(stylesheet)
+        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (css) {
+          var sheet = new CSSStyleSheet();
+          sheet.replaceSync(css + "\n" + accent);
+          root.adoptedStyleSheets = [sheet];
+        })
+        .then(done, done);
+      return;
+    }
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.crossOrigin = "anonymous"; // so its rules may be extended with the colour
+    if (config.nonce) link.nonce = config.nonce;
+    link.addEventListener("load", function () {
+      try {
+        link.sheet.insertRule(accent, link.sheet.cssRules.length);
+      } finally {
+        done();
+      }
+    });
+    link.addEventListener("error", function () { done(); });
+    link.href = stylesheet;
+    root.prepend(link);
   }
 
   function toggle(open) {
