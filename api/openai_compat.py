@@ -2,7 +2,8 @@
 
 The last message is the question and must be the user's; earlier user and assistant messages are the
 conversation. System messages are ignored: the assistant's own prompt decides how it answers. The reply
-is the verified answer with its [n] markers, and its citations in the extra field `citations`.
+is the verified answer with its [n] markers, its sources in the extra field `citations`, and the question
+as it was searched in `standalone_question`.
 """
 
 import json
@@ -83,12 +84,15 @@ class OpenAICompatible:
         """Key, size, JSON shape and rate limit checked: the question, the conversation, and whether to stream."""
         check_bearer_key(request, self.settings.api_key)
         data = await read_json_object(request, self.settings.max_body_kb * 1024)
-        model, stream = data.get("model"), data.get("stream") or False
+        model, stream = data.get("model"), data.get("stream")
+        if model is None:
+            raise RequestError(422, "invalid_request", f"model: required; use {MODEL_ID!r}.", param="model")
         if model != MODEL_ID:
+            shown = repr(model)[:80]  # the client's own text, cut short
             raise RequestError(
-                404, "model_not_found", f"model: {model!r} is not served here; use {MODEL_ID!r}.", param="model"
+                404, "model_not_found", f"model: {shown} is not served here; use {MODEL_ID!r}.", param="model"
             )
-        if not isinstance(stream, bool):
+        if stream is not None and not isinstance(stream, bool):
             raise RequestError(422, "invalid_request", "stream: must be true or false.", param="stream")
         question, history = conversation(data.get("messages"))
         if len(question) > self.settings.max_question_chars:
@@ -102,7 +106,7 @@ class OpenAICompatible:
         self.limiter.admit(request)
         if not question.strip():
             raise RequestError(422, "invalid_request", "messages: the last user message is empty.", param="messages")
-        return question, history, stream
+        return question, history, stream is True
 
 
 def conversation(messages: Any) -> tuple[str, list[dict[str, str]]]:
@@ -159,7 +163,7 @@ class _Completion:
         self.created = int(time.time())
 
     def whole(self, answer: Answer) -> dict[str, Any]:
-        message = {"role": "assistant", "content": answer.answer, "citations": _citations(answer)}
+        message = {"role": "assistant", "content": answer.answer, **_extras(answer)}
         choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
         return {**self._head("chat.completion"), "choices": [choice], "usage": NO_USAGE}
 
@@ -183,7 +187,7 @@ def _chunks(assistant: Assistant, question: str, history: list[dict[str, str]]) 
             elif isinstance(event, Token):
                 yield completion.chunk({"content": event.text})
             elif isinstance(event, Done):
-                final = {"citations": _citations(event.answer), "verified_content": event.answer.answer}
+                final = {"verified_content": event.answer.answer, **_extras(event.answer)}
                 yield completion.chunk(final, finish_reason="stop")
     except QuestionError as error:
         yield _data(openai_error(RequestError(422, "invalid_request", str(error), param="messages")))
@@ -195,8 +199,11 @@ def _chunks(assistant: Assistant, question: str, history: list[dict[str, str]]) 
     yield "data: [DONE]\n\n"
 
 
-def _citations(answer: Answer) -> list[dict[str, Any]]:
-    return [citation.to_json() for citation in answer.citations]
+def _extras(answer: Answer) -> dict[str, Any]:
+    """Beyond OpenAI's fields: the sources of the [n] markers, and the question as it was searched
+    (a follow-up rewritten with the conversation)."""
+    citations = [citation.to_json() for citation in answer.citations]
+    return {"citations": citations, "standalone_question": answer.standalone_question}
 
 
 def _data(payload: dict[str, Any]) -> str:

@@ -172,6 +172,10 @@ CHAT_COMPLETION = {
                             "role": {"const": "assistant"},
                             "content": {"type": "string", "description": "The verified answer with its [n] markers."},
                             "citations": CITATIONS,
+                            "standalone_question": {
+                                "type": "string",
+                                "description": "Extra field: the question as searched (a follow-up rewritten).",
+                            },
                         },
                     },
                     "finish_reason": {"const": "stop"},
@@ -285,8 +289,9 @@ OPENAPI = {
                     "200": {
                         "description": "without `stream`: a chat.completion. With `stream: true`: Server-Sent "
                         "Events, each `data:` a chat.completion.chunk: the role, the tokens as `content` deltas, "
-                        "then a chunk with finish_reason `stop` whose delta carries `citations` and "
-                        "`verified_content` (the verified answer, replacing the streamed tokens); then "
+                        "then a chunk with finish_reason `stop` whose delta carries `citations`, "
+                        "`standalone_question` and `verified_content` (the verified answer, replacing the "
+                        "streamed tokens); then "
                         "`data: [DONE]`. A comment line `: waiting …` says the question is queued.",
                         "content": {
                             "application/json": {"schema": {"$ref": "#/components/schemas/ChatCompletion"}},

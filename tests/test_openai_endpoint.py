@@ -9,10 +9,11 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from helpers import INTRANET, AppServer, client_for, indexed_settings
+from helpers import INTRANET, AppServer, client_for, indexed_settings, smollm_path
 from openai import OpenAI
 
 from api.openai_compat import MODEL_ID
+from rag.lexical import tokenize
 
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
 KEY = "sk-intranet-3f9c1e7a5b2d4c6e"
@@ -161,6 +162,7 @@ ABM = {"role": "user", "content": "Was ist ABM?"}
     ("body", "status", "code", "param"),
     [
         (chat(ABM, model="gpt-4o"), 404, "model_not_found", "model"),
+        (chat(ABM, model=None), 422, "invalid_request", "model"),
         (chat(), 422, "invalid_request", "messages"),
         (chat(ABM, {"role": "assistant", "content": "ABM ist …"}), 422, "invalid_request", "messages"),
         (chat({"role": "tool", "content": "42"}, ABM), 422, "invalid_request", "messages[0].role"),
@@ -172,6 +174,7 @@ ABM = {"role": "user", "content": "Was ist ABM?"}
         ),
         (chat({"role": "user", "content": " \n "}), 422, "invalid_request", "messages"),
         (chat(ABM, stream="ja"), 422, "invalid_request", "stream"),
+        (chat(ABM, stream=1), 422, "invalid_request", "stream"),
     ],
 )
 def test_a_wrong_request_names_the_field_in_the_openai_error_shape(
@@ -243,3 +246,30 @@ def test_an_internal_error_shows_no_trace(index: Path, monkeypatch: pytest.Monke
     )
     assert assert_openai_error(response, 500, "internal_error")["type"] == "server_error"
     assert "secret" not in response.text and "Traceback" not in response.text
+
+
+def test_a_conversation_with_a_model_streams_and_follows_up(index: Path, tmp_path: Path) -> None:
+    """SmolLM2 through llama.cpp: the first answer streams token by token and ends with its citations;
+    the follow-up, sent with that conversation, is searched as a question rewritten with it."""
+    first = "Was kann das Marketing vom Vertrieb lernen?"
+    follow_up = "Und umgekehrt?"
+    env = {"RAG_MODEL_PATH": str(smollm_path()), "RAG_MAX_ANSWER_TOKENS": "48", "RAG_TRANSLATION_WEIGHT": "0"}
+    with serve(index, tmp_path, RAG_GENERATOR="llama", **env) as server:
+        client = openai_client(server)
+        chunks = list(
+            client.chat.completions.create(model=MODEL_ID, messages=[{"role": "user", "content": first}], stream=True)
+        )
+        tokens = [chunk.choices[0].delta.content for chunk in chunks[1:-1]]
+        assert len(tokens) >= 5, "the model's tokens arrive one by one"
+        final = chunks[-1].choices[0].delta.model_extra
+        assert final["standalone_question"] == first
+        assert_cited(final["verified_content"], final["citations"])
+        conversation = [
+            {"role": "user", "content": first},
+            {"role": "assistant", "content": final["verified_content"]},
+            {"role": "user", "content": follow_up},
+        ]
+        message = client.chat.completions.create(model=MODEL_ID, messages=conversation).choices[0].message
+    searched = message.model_extra["standalone_question"]
+    brought_in = set(tokenize(searched)) - set(tokenize(follow_up))
+    assert brought_in & set(tokenize(first + final["verified_content"])), searched
