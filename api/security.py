@@ -133,7 +133,7 @@ class RateLimiter:
             return None
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
+async def _read_limited(request: Request, limit: int) -> bytes:
     """The request body, or 413 as soon as it is known to be over `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -148,7 +148,7 @@ async def read_limited(request: Request, limit: int) -> bytes:
 
 async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     """The request body as a JSON object, at most `limit` bytes long."""
-    body = await read_limited(request, limit)
+    body = await _read_limited(request, limit)
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):  # bad syntax or encoding, too deep, numbers past 4300 digits
