@@ -2,8 +2,8 @@
 
 The last message is the question and must be the user's; earlier user and assistant messages are the
 conversation. System messages are ignored: the assistant's own prompt decides how it answers. The reply
-is the verified answer with its [n] markers, its sources in the extra field `citations`, and the question
-as it was searched in `standalone_question`.
+is the verified answer with its [n] markers, its sources in the extra field `citations`, and how the
+question was understood and searched in `standalone_question` and `search_queries`.
 """
 
 import json
@@ -200,10 +200,13 @@ def _chunks(assistant: Assistant, question: str, history: list[dict[str, str]]) 
 
 
 def _extras(answer: Answer) -> dict[str, Any]:
-    """Beyond OpenAI's fields: the sources of the [n] markers, and the question as it was searched
-    (a follow-up rewritten with the conversation)."""
-    citations = [citation.to_json() for citation in answer.citations]
-    return {"citations": citations, "standalone_question": answer.standalone_question}
+    """Beyond OpenAI's fields: the sources of the [n] markers, and how the question was understood and
+    searched (a follow-up rewritten with the conversation, or searched with the question before it)."""
+    return {
+        "citations": [citation.to_json() for citation in answer.citations],
+        "standalone_question": answer.standalone_question,
+        "search_queries": answer.search_queries,
+    }
 
 
 def _data(payload: dict[str, Any]) -> str:

@@ -174,7 +174,12 @@ CHAT_COMPLETION = {
                             "citations": CITATIONS,
                             "standalone_question": {
                                 "type": "string",
-                                "description": "Extra field: the question as searched (a follow-up rewritten).",
+                                "description": "Extra field: the question as understood (a follow-up rewritten).",
+                            },
+                            "search_queries": {
+                                "type": "array",
+                                "items": {"type": "string"},
+                                "description": "Extra field: the texts searched, fused.",
                             },
                         },
                     },
@@ -290,9 +295,9 @@ OPENAPI = {
                         "description": "without `stream`: a chat.completion. With `stream: true`: Server-Sent "
                         "Events, each `data:` a chat.completion.chunk: the role, the tokens as `content` deltas, "
                         "then a chunk with finish_reason `stop` whose delta carries `citations`, "
-                        "`standalone_question` and `verified_content` (the verified answer, replacing the "
-                        "streamed tokens); then "
-                        "`data: [DONE]`. A comment line `: waiting …` says the question is queued.",
+                        "`standalone_question`, `search_queries` and `verified_content` (the verified answer, "
+                        "replacing the streamed tokens); then `data: [DONE]`. A comment line `: waiting …` says "
+                        "the question is queued.",
                         "content": {
                             "application/json": {"schema": {"$ref": "#/components/schemas/ChatCompletion"}},
                             "text/event-stream": {"schema": {"type": "string"}},

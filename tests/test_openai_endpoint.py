@@ -250,7 +250,7 @@ def test_an_internal_error_shows_no_trace(index: Path, monkeypatch: pytest.Monke
 
 def test_a_conversation_with_a_model_streams_and_follows_up(index: Path, tmp_path: Path) -> None:
     """SmolLM2 through llama.cpp: the first answer streams token by token and ends with its citations;
-    the follow-up, sent with that conversation, is searched as a question rewritten with it."""
+    the follow-up, sent with that conversation, is searched with words from it."""
     first = "Was kann das Marketing vom Vertrieb lernen?"
     follow_up = "Und umgekehrt?"
     env = {"RAG_MODEL_PATH": str(smollm_path()), "RAG_MAX_ANSWER_TOKENS": "48", "RAG_TRANSLATION_WEIGHT": "0"}
@@ -262,7 +262,7 @@ def test_a_conversation_with_a_model_streams_and_follows_up(index: Path, tmp_pat
         tokens = [chunk.choices[0].delta.content for chunk in chunks[1:-1]]
         assert len(tokens) >= 5, "the model's tokens arrive one by one"
         final = chunks[-1].choices[0].delta.model_extra
-        assert final["standalone_question"] == first
+        assert final["standalone_question"] == first and final["search_queries"] == [first]
         assert_cited(final["verified_content"], final["citations"])
         conversation = [
             {"role": "user", "content": first},
@@ -270,6 +270,6 @@ def test_a_conversation_with_a_model_streams_and_follows_up(index: Path, tmp_pat
             {"role": "user", "content": follow_up},
         ]
         message = client.chat.completions.create(model=MODEL_ID, messages=conversation).choices[0].message
-    searched = message.model_extra["standalone_question"]
+    searched = " ".join([message.model_extra["standalone_question"], *message.model_extra["search_queries"]])
     brought_in = set(tokenize(searched)) - set(tokenize(follow_up))
     assert brought_in & set(tokenize(first + final["verified_content"])), searched
