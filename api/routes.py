@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from api.openai_compat import OpenAICompatible, openai_error_response, openai_refusal
 from api.openapi import OPENAPI
-from api.security import OriginGuard, RateLimiter, parse_origins
+from api.security import OriginGuard, RateLimiter, RequestError, parse_origins, read_json_object
 from rag.assistant import Assistant, Done, QuestionError, Sources, Token, Waiting, is_valid_unicode
 from rag.components import open_retriever, shared_model
 from rag.generators import GeneratorError
@@ -26,15 +27,6 @@ from rag.store import IndexUnusableError
 WIDGET = PROJECT_ROOT / "widget"
 MODEL_WAIT_SECONDS = 120
 log = logging.getLogger(__name__)
-
-
-class RequestError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-    def response(self) -> JSONResponse:
-        return JSONResponse({"error": self.code, "message": self.message}, self.status, headers=self.headers)
 
 
 class Api:
@@ -53,6 +45,7 @@ class Api:
             Route("/api/openapi.json", self.openapi, methods=["GET"]),
             Route("/widget.js", widget_file("widget.js", "application/javascript"), methods=["GET"]),
             Route("/widget.css", widget_file("widget.css", "text/css"), methods=["GET"]),
+            *OpenAICompatible(self.settings, self.limiter, self._assistant).routes(),
         ]
 
     async def ask(self, request: Request) -> Response:
@@ -61,9 +54,9 @@ class Api:
             assistant = await run_in_threadpool(self._assistant)
             answer = await run_in_threadpool(assistant.ask, question, history, lang)
         except RequestError as error:
-            return error.response()
+            return api_error(error)
         except QuestionError as error:
-            return RequestError(422, "invalid_request", str(error)).response()
+            return api_error(RequestError(422, "invalid_request", str(error)))
         return JSONResponse(answer.to_json())
 
     async def ask_stream(self, request: Request) -> Response:
@@ -71,7 +64,7 @@ class Api:
             question, history, lang = await self._question(request)
             assistant = await run_in_threadpool(self._assistant)
         except RequestError as error:
-            return error.response()
+            return api_error(error)
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(
             _server_sent_events(assistant, question, history, lang), media_type="text/event-stream", headers=headers
@@ -92,14 +85,7 @@ class Api:
 
     async def _question(self, request: Request) -> tuple[str, list[dict[str, str]], str | None]:
         """The checked request: size, JSON shape and rate limit; RequestError says what is wrong."""
-        limit = self.settings.max_body_kb * 1024
-        body = await _read_limited(request, limit)
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):  # bad syntax or encoding, too deep, numbers past 4300 digits
-            raise RequestError(400, "malformed_json", "The request body is not valid JSON.") from None
-        if not isinstance(data, dict):
-            raise RequestError(422, "invalid_request", "The request body must be a JSON object.")
+        data = await read_json_object(request, self.settings.max_body_kb * 1024)
         question, history, lang = data.get("question"), data.get("history", []), data.get("lang")
         if not isinstance(question, str):
             raise RequestError(422, "invalid_request", "question: must be a string.")
@@ -114,11 +100,7 @@ class Api:
         if lang not in (None, "de", "en"):
             raise RequestError(422, "invalid_request", "lang: must be 'de' or 'en'.")
         history = _checked_history(history)
-        retry = self.limiter.retry_after(request.client.host if request.client else "unknown")
-        if retry is not None:
-            raise RequestError(
-                429, "rate_limited", f"Too many questions; try again in {retry} s.", {"Retry-After": str(retry)}
-            )
+        self.limiter.admit(request)
         if not " ".join(question.split()):
             raise RequestError(422, "invalid_request", "question: must not be empty.")
         return question, history, lang
@@ -147,18 +129,6 @@ def widget_file(name: str, media_type: str) -> Callable[[Request], Awaitable[Res
         return Response(text, media_type=media_type, headers={"Access-Control-Allow-Origin": "*"})
 
     return endpoint
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, "body_too_large", f"The request body is over {limit // 1024} KB.")
-    body = b""
-    async for part in request.stream():
-        body += part
-        if len(body) > limit:
-            raise RequestError(413, "body_too_large", f"The request body is over {limit // 1024} KB.")
-    return body
 
 
 def _checked_history(history: Any) -> list[dict[str, str]]:
@@ -208,11 +178,19 @@ def _event(name: str, data: dict[str, Any]) -> str:
 
 def server_parts(settings: Settings) -> dict[str, Any]:
     """Routes, middleware and error handler of the HTTP side, for st.App (and for tests, a Starlette app)."""
+    allowed = parse_origins(settings.allowed_origins)
     return {
         "routes": Api(settings).routes(),
-        "middleware": [Middleware(OriginGuard, allowed=parse_origins(settings.allowed_origins))],
+        "middleware": [
+            Middleware(OriginGuard, allowed=allowed),
+            Middleware(OriginGuard, allowed=allowed, prefix="/v1/", refusal=openai_refusal()),
+        ],
         "exception_handlers": {HTTPException: http_error, Exception: internal_error},
     }
+
+
+def api_error(error: RequestError) -> JSONResponse:
+    return JSONResponse({"error": error.code, "message": error.message}, error.status, headers=error.headers)
 
 
 async def http_error(request: Request, error: HTTPException) -> Response:
@@ -226,4 +204,5 @@ async def http_error(request: Request, error: HTTPException) -> Response:
 async def internal_error(request: Request, error: Exception) -> Response:
     """Whatever went wrong is logged here; the client gets no trace of it."""
     log.exception("unhandled error on %s", request.url.path, exc_info=error)
-    return JSONResponse({"error": "internal_error", "message": "Something went wrong on the server."}, 500)
+    failure = RequestError(500, "internal_error", "Something went wrong on the server.")
+    return openai_error_response(failure) if request.url.path.startswith("/v1/") else api_error(failure)

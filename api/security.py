@@ -1,18 +1,41 @@
-"""Who may call the API and how often: an origin allow-list with CORS, and a per-client rate limit."""
+"""Who may call the API, how often and how much: an origin allow-list with CORS, a per-client rate
+limit, a body size limit, and an optional bearer key.
 
+Both HTTP APIs (/api and the OpenAI-compatible /v1) use these guards; each renders RequestError in its own shape.
+"""
+
+import hmac
 import json
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CORS_HEADERS = [
     (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
-    (b"access-control-allow-headers", b"content-type"),
+    (b"access-control-allow-headers", b"content-type, authorization"),
     (b"access-control-max-age", b"600"),
 ]
+NOT_ENABLED = "The assistant is not enabled for this site."
+
+
+class RequestError(Exception):
+    """What is wrong with a request: HTTP status, a stable code, a one-line message, and the field at fault."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        param: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers, self.param = status, code, message, headers or {}, param
 
 
 def parse_origins(setting: str) -> frozenset[str]:
@@ -20,15 +43,23 @@ def parse_origins(setting: str) -> frozenset[str]:
 
 
 class OriginGuard:
-    """ASGI middleware for /api and /widget.js callers: same origin always; others only when listed.
+    """ASGI middleware for the callers of paths under `prefix`: same origin always; others only when listed.
 
-    A listed origin gets CORS headers; any other cross-origin request gets 403 and none.
+    A listed origin gets CORS headers; any other cross-origin request gets 403 with `refusal` and none.
+    Requests without an Origin header (scripts, servers) pass: browsers always send one cross-origin.
     """
 
-    def __init__(self, app: ASGIApp, allowed: frozenset[str], prefix: str = "/api/") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        allowed: frozenset[str],
+        prefix: str = "/api/",
+        refusal: dict[str, Any] | None = None,
+    ) -> None:
         self.app = app
         self.allowed = allowed
         self.prefix = prefix
+        self.refusal = refusal or {"error": "not_enabled", "message": NOT_ENABLED}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
@@ -40,9 +71,7 @@ class OriginGuard:
             await self.app(scope, receive, send)
             return
         if origin not in self.allowed:
-            await _send_json(
-                send, 403, {"error": "not_enabled", "message": "The assistant is not enabled for this site."}
-            )
+            await _send_json(send, 403, self.refusal)
             return
         if scope["method"] == "OPTIONS":
             await _send_json(send, 204, None, _cors(origin))
@@ -81,6 +110,14 @@ class RateLimiter:
         self._seen: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
+    def admit(self, request: Request) -> None:
+        """Count the request, or raise 429 with Retry-After when its client must wait."""
+        retry = self.retry_after(request.client.host if request.client else "unknown")
+        if retry is not None:
+            raise RequestError(
+                429, "rate_limited", f"Too many questions; try again in {retry} s.", {"Retry-After": str(retry)}
+            )
+
     def retry_after(self, client: str) -> int | None:
         """Seconds the client must wait, or None when this request may go ahead (and is counted)."""
         now = self.clock()
@@ -94,3 +131,39 @@ class RateLimiter:
             if len(self._seen) > 10_000:  # forget idle clients so the table stays small
                 self._seen = {key: value for key, value in self._seen.items() if value}
             return None
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The request body, or 413 as soon as it is known to be over `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, "body_too_large", f"The request body is over {limit // 1024} KB.")
+    body = b""
+    async for part in request.stream():
+        body += part
+        if len(body) > limit:
+            raise RequestError(413, "body_too_large", f"The request body is over {limit // 1024} KB.")
+    return body
+
+
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    """The request body as a JSON object, at most `limit` bytes long."""
+    body = await _read_limited(request, limit)
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # bad syntax or encoding, too deep, numbers past 4300 digits
+        raise RequestError(400, "malformed_json", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise RequestError(422, "invalid_request", "The request body must be a JSON object.")
+    return data
+
+
+def check_bearer_key(request: Request, key: str | None) -> None:
+    """With a key set, the request must send `Authorization: Bearer <key>`; compared in constant time."""
+    if not key:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
+        raise RequestError(
+            401, "invalid_api_key", "Authorization: missing or wrong API key (send 'Bearer <RAG_API_KEY>')."
+        )

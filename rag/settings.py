@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(10, ge=1, description="Questions one client may ask the API per minute.")
     max_body_kb: int = Field(64, ge=1, description="Larger API request bodies are refused with 413.")
+    api_key: str | None = Field(
+        None, description="When set, /v1/* (the OpenAI-compatible API) requires `Authorization: Bearer <key>`."
+    )
 
     generator: Literal["llama", "openai", "extractive"] = Field(
         "llama", description="`llama` (in-process GGUF), `openai` (compatible server) or `extractive` (no model)."

@@ -1,4 +1,4 @@
-"""Shared test helpers: run ingest in-process or as the CLI, and read back what the index holds."""
+"""Shared test helpers: run ingest in-process or as the CLI, read back what the index holds, start the app."""
 
 import functools
 import os
@@ -9,8 +9,12 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
+from api.routes import server_parts
 from ingest.pipeline import Ingestor, IngestReport
 from rag.embedders import make_embedder
 from rag.settings import PROJECT_ROOT, Settings
@@ -55,6 +59,18 @@ def indexed_settings(data_dir: Path, *folders: Path, **overrides) -> Settings:
     report, _ = run_ingest(settings, list(folders) or [PROJECT_ROOT / "corpus"])
     assert report.failed == 0
     return settings
+
+
+INTRANET = "http://intranet.example"
+
+
+def client_for(data_dir: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> TestClient:
+    """The HTTP side in-process with Starlette's TestClient: the routes, middleware and error handlers app.py
+    serves, over the index in `data_dir`; extractive answers and INTRANET listed unless `env` says otherwise."""
+    env = {"RAG_DATA_DIR": str(data_dir), "RAG_GENERATOR": "extractive", "RAG_ALLOWED_ORIGINS": INTRANET, **env}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return TestClient(Starlette(**server_parts(Settings())), raise_server_exceptions=False)
 
 
 def free_port() -> int:

@@ -8,27 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import assert_answer_contract, indexed_settings, smollm_path
-from starlette.applications import Starlette
+from helpers import INTRANET, assert_answer_contract, client_for, indexed_settings, smollm_path
 from starlette.testclient import TestClient
 
-from api.routes import server_parts
 from rag.settings import Settings
 
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
-INTRANET = "http://intranet.example"
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return indexed_settings(tmp_path_factory.mktemp("api") / "data").data_dir
-
-
-def client_for(data_dir: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> TestClient:
-    env = {"RAG_DATA_DIR": str(data_dir), "RAG_GENERATOR": "extractive", "RAG_ALLOWED_ORIGINS": INTRANET, **env}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return TestClient(Starlette(**server_parts(Settings())), raise_server_exceptions=False)
 
 
 @pytest.fixture

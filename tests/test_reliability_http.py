@@ -12,15 +12,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import assert_answer_contract, indexed_settings
-from starlette.applications import Starlette
+from helpers import INTRANET, assert_answer_contract, client_for, indexed_settings
 from starlette.testclient import TestClient
 
-from api.routes import server_parts
-from rag.settings import PROJECT_ROOT, Settings
+from rag.settings import PROJECT_ROOT
 
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
-INTRANET = "http://intranet.example"
 REQUESTS = 300
 ANSWERS = 40
 SEED = 20240307
@@ -37,13 +34,6 @@ ERROR_CODES = {
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return indexed_settings(tmp_path_factory.mktemp("http") / "data").data_dir
-
-
-def client_for(data_dir: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> TestClient:
-    env = {"RAG_DATA_DIR": str(data_dir), "RAG_GENERATOR": "extractive", "RAG_ALLOWED_ORIGINS": INTRANET, **env}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return TestClient(Starlette(**server_parts(Settings())), raise_server_exceptions=False)
 
 
 @pytest.fixture
