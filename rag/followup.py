@@ -67,11 +67,13 @@ def _without_antecedent(text: str, match: re.Match[str], lang: str) -> bool:
 
 def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]], lang: str) -> bool:
     """The model's rewrite of a follow-up is one question, brings in words of the conversation the
-    follow-up lacks, and keeps most of the follow-up's own words (a small model likes to answer, to
-    repeat the earlier question, or to drop what the follow-up newly asks)."""
+    follow-up lacks and no others, and keeps most of the follow-up's own words (a small model likes
+    to answer, to repeat the earlier question, to drop what the follow-up newly asks, or to copy
+    words from the prompt's examples)."""
     own = set(tokenize(_without_back_references(question, lang)))
     rewritten_words = set(tokenize(rewritten))
     earlier = set(tokenize(" ".join(turn["content"] for turn in history[-2:])))
+    known = earlier | set(tokenize(question))
     return (
         rewritten.endswith("?")
         and "[" not in rewritten
@@ -79,6 +81,7 @@ def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]],
         and len(sentence_spans(rewritten)) == 1
         and bool((rewritten_words - set(tokenize(question))) & earlier)
         and sum(_kept(word, rewritten_words) for word in own) >= KEPT_SHARE * len(own)
+        and all(_kept(word, known) for word in rewritten_words)
     )
 
 

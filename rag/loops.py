@@ -41,27 +41,24 @@ def without_loops(pieces: Iterable[str]) -> Iterator[str]:
 
 def _words(text: str) -> list[tuple[str, int]]:
     """(lower-cased word, start offset) for every word of the text."""
-    return [(m.group(1).lower(), m.start()) for m in WORD.finditer(text) if m.group(1)]
+    return [(m.group(1).casefold(), m.start()) for m in WORD.finditer(text) if m.group(1)]
 
 
 class _Runs:
-    """The runs of LOOP_WORDS words seen so far, each word position examined once."""
+    """The runs of LOOP_WORDS words seen so far, each word position examined once. A run counts as
+    said again also where it overlaps its first saying ("a b a b a b …"), as in rag.repetition."""
 
     def __init__(self) -> None:
         self.first_seen: dict[tuple[str, ...], int] = {}
-        self.examined = 0  # runs ending before this word index were examined
+        self.examined = LOOP_WORDS  # runs ending before this word index were examined
 
     def loop_start(self, words: list[tuple[str, int]]) -> int | None:
         """Offset where the text starts repeating itself: the first word of a run that stood before."""
         tokens = [word for word, _ in words]
-        for end in range(max(self.examined, LOOP_WORDS), len(tokens) + 1):
+        for end in range(self.examined, len(tokens) + 1):
             self.examined = end + 1
-            earlier_end = end - LOOP_WORDS  # runs ending here cannot overlap the current one
-            if earlier_end >= LOOP_WORDS:
-                earlier = tokens[earlier_end - LOOP_WORDS : earlier_end]
-                self.first_seen.setdefault(tuple(earlier), earlier_end - LOOP_WORDS)
-            first = self.first_seen.get(tuple(tokens[end - LOOP_WORDS : end]))
-            if first is not None:
+            first = self.first_seen.setdefault(tuple(tokens[end - LOOP_WORDS : end]), end - LOOP_WORDS)
+            if first != end - LOOP_WORDS:
                 return words[_repeat_begins(tokens[:end], first, LOOP_WORDS)][1]
         return None
 

@@ -60,6 +60,7 @@ FIVE_FACTORS_TURN = [
         ("Warum lernt der Vertrieb daraus?", False),  # brings in nothing of the conversation
         ("Der Vertrieb lernt aus den Faktoren, dass Macht zählt [1].", False),  # an answer, not a question
         ("Was lernt der Vertrieb aus den Faktoren? Und was das Marketing?", False),  # two questions
+        ("Was lernt der Vertrieb aus den Faktoren über Preisverhandlungen?", False),  # a word from nowhere
     ],
 )
 def test_a_rewrite_must_ask_the_follow_up_in_the_conversations_words(rewrite: str, usable: bool) -> None:

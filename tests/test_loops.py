@@ -2,24 +2,16 @@
 pieces, and the loops small models really write."""
 
 import itertools
-import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag.loops import LOOP_WORDS, without_loops
-
-WORDS = re.compile(r"\[\d+\]|(\w+)")
-
-
-def words(text: str) -> list[str]:
-    return [m.group(1).lower() for m in WORDS.finditer(text) if m.group(1)]
+from rag.repetition import repeated_run
 
 
-def has_repeated_run(text: str, size: int = LOOP_WORDS) -> bool:
-    tokens = words(text)
-    runs = [tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
-    return len(runs) != len(set(runs))
+def has_repeated_run(text: str) -> bool:
+    return repeated_run(text, LOOP_WORDS) is not None
 
 
 def streamed(text: str, cuts: list[int]) -> list[str]:
