@@ -28,7 +28,7 @@ from rag.prompts import (
     not_covered_patterns,
     translation_messages,
 )
-from rag.retrieval import Passage, Query, Retriever
+from rag.retrieval import Passage, Query, Retriever, citation_fields
 from rag.sentences import sentence_spans
 from rag.settings import Settings
 
@@ -258,7 +258,8 @@ class Assistant:
 
     def _document_text(self, doc_id: str) -> str:
         chunks = self.retriever.store.document_chunks(doc_id)
-        return " ".join([*_citation_fields(chunks[0].metadata if chunks else {}), *(chunk.text for chunk in chunks)])
+        fields = citation_fields(chunks[0].metadata if chunks else {})
+        return " ".join([*fields.values(), *(chunk.text for chunk in chunks)])
 
     def _abstain_reason(
         self, text: str, citations: list[Citation], question: str, passages: list[Passage], lang: str
@@ -349,13 +350,9 @@ class _Draft:
     second_try: bool = False  # the model declined at first and was asked again in the passages' language
 
 
-def _citation_fields(metadata: dict[str, Any]) -> list[str]:
-    return [str(metadata.get(key) or "") for key in ("title", "author", "date", "source")]
-
-
 def _citable_text(passage: Passage) -> str:
     """The passage with its citation fields, which the model may quote too."""
-    return " ".join([*_citation_fields(passage.metadata), passage.text])
+    return " ".join([*citation_fields(passage.metadata).values(), passage.text])
 
 
 def _mostly_other_language(passages: list[Passage], lang: str) -> bool:

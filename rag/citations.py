@@ -25,7 +25,7 @@ from rag.contradiction import contradiction
 from rag.embedders import Embedder
 from rag.grounding import figures
 from rag.lexical import tokenize
-from rag.retrieval import Passage
+from rag.retrieval import Passage, citation_fields
 from rag.sentences import sentence_spans
 
 MARKER_GROUP = re.compile(r"[ \t]*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -111,7 +111,7 @@ def _choose_support(
     for passage_index in own + [p for p in supporting if p not in own]:
         start, end, _ = support.supporting_span(passage_index, [index])
         passage = passages[passage_index]
-        found = contradiction(text, passage.text[start:end], passage.text, _fields(passage), question)
+        found = contradiction(text, passage.text[start:end], passage.text, citation_fields(passage.metadata), question)
         if found is None:
             conflicting = {p for p, _, _ in findings}
             claim.markers = [p for p in own if p not in conflicting] if passage_index in own else [passage_index]
@@ -128,10 +128,6 @@ def _choose_support(
             return
     if findings:
         claim.replacement = ""
-
-
-def _fields(passage: Passage) -> dict[str, str]:
-    return {key: str(passage.metadata.get(key) or "") for key in ("title", "author", "date", "source")}
 
 
 def _claims(answer: str, passage_count: int) -> list[_Claim]:

@@ -31,6 +31,11 @@ class Fusion:
     lexical_weight: float
 
 
+def citation_fields(metadata: dict[str, Any]) -> dict[str, str]:
+    """The fields a source is cited by (title, author, date, source), which an answer may quote too."""
+    return {key: str(metadata.get(key) or "") for key in ("title", "author", "date", "source")}
+
+
 @dataclass
 class Passage:
     chunk_id: str
