@@ -20,6 +20,11 @@ NEGATIONS = frozenset(
     "not no never none nothing neither nor cannot without".split()
 )
 ANSWER_NO = re.compile(r"^\s*(?:nein|no)\b", re.IGNORECASE)
+# "Ja, …" / "Nein, …" answers a yes/no question with a verdict of its own: it is read against the
+# whole cited sentence, since the question's paraphrase ("gleich denken") may share no word with it.
+ANSWER_WORD = re.compile(r"^\s*(?:ja|nein|yes|no)\b[\s,.!:;–-]*", re.IGNORECASE)
+# Negation words that do not deny the statement ("nicht nur A, sondern auch B", "not only").
+NOT_DENYING = re.compile(r"\b(?:nicht\s+nur|nicht\s+zuletzt|not\s+only|not\s+just|no\s+doubt)\b", re.IGNORECASE)
 # A negation before a contrast word does not reach past it ("nicht A, sondern B").
 CONTRASTS = frozenset("sondern aber jedoch doch allerdings während but however whereas instead rather".split())
 WORD = re.compile(r"\w+(?:'t)?")
@@ -55,8 +60,12 @@ def contradiction(
 
 
 def _polarity(claim: str, sentence: str, passage: str, fields: dict[str, str], question: str) -> Contradiction | None:
-    """Each part of the claim between contrast words ("keine A, sondern B") against the part of the
-    sentence it matches; parts sharing too few words with it (another language) are not compared."""
+    """A yes/no verdict against the whole sentence; otherwise each part of the claim between contrast
+    words ("keine A, sondern B") against the part of the sentence it matches; parts sharing too few
+    words with it (another language) are not compared."""
+    verdict = ANSWER_WORD.match(claim)
+    if verdict:
+        return _verdict_polarity(claim, verdict.end(), sentence)
     for index, part in enumerate(_contrast_parts(WORD.findall(claim))):
         region = matching_region(" ".join(part), sentence)
         if region is None:
@@ -66,6 +75,15 @@ def _polarity(claim: str, sentence: str, passage: str, fields: dict[str, str], q
             side = "the claim" if part_negative else "the sentence"
             return Contradiction("polarity", f"a negation in {side} only: {' '.join(region)}")
     return None
+
+
+def _verdict_polarity(claim: str, verdict_end: int, sentence: str) -> Contradiction | None:
+    says_no = bool(ANSWER_NO.match(claim)) or _negated(WORD.findall(claim[verdict_end:]))
+    denies = _negated(WORD.findall(NOT_DENYING.sub(" ", sentence)))
+    if says_no == denies:
+        return None
+    verdict, reading = ("no", "affirms") if says_no else ("yes", "denies")
+    return Contradiction("polarity", f"answers {verdict}, the sentence {reading}")
 
 
 def _contrast_parts(words: list[str]) -> list[list[str]]:

@@ -95,3 +95,29 @@ def test_the_negation_is_read_where_the_claim_matches_not_anywhere_in_the_senten
     agreeing = "Sie sollten unterschiedliche Ausrichtungen haben"
     assert contradiction(agreeing, THOUGHT_WORLDS, THOUGHT_WORLDS, {}, "") is None
     assert contradiction("They should be the same", THOUGHT_WORLDS, THOUGHT_WORLDS, {}, "") is None, "no shared words"
+
+
+def test_a_yes_to_a_paraphrase_sharing_no_word_with_the_negated_sentence_is_caught(embedder) -> None:
+    answer = "Ja, Marketing und Vertrieb sollten laut Homburgs Studie von 2007 möglichst gleich denken [1]."
+    question = "Sollen Marketing und Vertrieb laut Homburgs Studie von 2007 möglichst gleich denken?"
+    assert contradiction(answer, THOUGHT_WORLDS, THOUGHT_WORLDS, {}, question) == Contradiction(
+        "polarity", "answers yes, the sentence denies"
+    )
+    text, citations = verify(answer, [passage(0, THOUGHT_WORLDS)], embedder, THRESHOLD, question, "de")
+    assert not text.startswith("Ja") and "nicht das Ziel sein sollte" in text and len(citations) == 1, text
+
+
+@pytest.mark.parametrize(
+    ("claim", "sentence", "conflict"),
+    [
+        ("Nein, sie sollten keine identischen Gedankenwelten haben", THOUGHT_WORLDS, False),
+        ("Ja, es sollte nicht das Ziel sein", THOUGHT_WORLDS, False),
+        ("No, they should not", "Sales teams should not own the lead scoring model.", False),
+        ("Yes, they should", "Sales teams should not own the lead scoring model.", True),
+        ("Nein, das lohnt sich nicht.", "Gemeinsame Trainings lohnen sich für beide Seiten.", True),
+        ("Ja, beide profitieren.", "Nicht nur der Vertrieb, sondern auch das Marketing profitiert.", False),
+        ("Yes, both gain.", "Not only sales but also marketing gains from shared targets.", False),
+    ],
+)
+def test_a_yes_or_no_verdict_is_read_against_the_whole_sentence(claim: str, sentence: str, conflict: bool) -> None:
+    assert (contradiction(claim, sentence, sentence, {}, "?") is not None) == conflict
