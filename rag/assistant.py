@@ -315,7 +315,7 @@ class Assistant:
         return question
 
     def _complete(self, messages: list[dict[str, str]], wait: bool = True) -> str:
-        text = "".join(self.generator.stream(messages, REWRITE_TOKENS, wait)).strip()
+        text = "".join(self.generator.stream(messages, REWRITE_TOKENS, wait, side_task=True)).strip()
         return " ".join(text.split()).strip("\"'„“”")[: self.settings.max_question_chars]
 
     def _generate(

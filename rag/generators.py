@@ -5,7 +5,7 @@ import threading
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 import numpy as np
@@ -13,9 +13,14 @@ import numpy as np
 from rag.prompts import Messages
 from rag.settings import Settings
 
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
 # A generated run of this many tokens is never repeated: greedy decoding of a small model otherwise
 # falls into loops. Long enough (about six words) that a phrase like "von Marketing und Vertrieb" may recur.
 NO_REPEAT_TOKENS = 10
+# Side tasks (translation, rewrite, yes/no check) have short prompts.
+SIDE_TASK_CONTEXT = 2048
 # How a reply to a yes/no question starts.
 YES_WORDS = ("Ja", "Yes", "ja", "yes")
 NO_WORDS = ("Nein", "No", "nein", "no")
@@ -29,8 +34,9 @@ class Generator(Protocol):
     name: str
     uses_model: bool  # False for the extractive generator: no prompt, no rewriting
 
-    def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
-        """The answer's pieces as they come. With wait=False, nothing at all if the model is busy."""
+    def stream(self, messages: Messages, max_tokens: int, wait: bool = True, side_task: bool = False) -> Iterator[str]:
+        """The answer's pieces as they come. With wait=False, nothing at all if the model is busy.
+        A side task (translation, rewrite) must not evict the answer prompt a generator keeps cached."""
         ...
 
     def yes_probability(self, messages: Messages) -> float | None:
@@ -44,22 +50,25 @@ class Generator(Protocol):
 
 
 class LlamaCppGenerator:
-    """A GGUF model in this process, loaded once; one generation at a time (llama.cpp state is shared)."""
+    """A GGUF model in this process, loaded once; one generation at a time (llama.cpp state is shared).
+
+    Two contexts share the model's weights (one memory-mapped file): answers run on one, side tasks
+    on the other. llama.cpp reuses the longest prompt prefix a context has already processed, so the
+    answer's system prompt is processed once, not again after every translation or rewrite.
+    """
 
     uses_model = True
 
-    def __init__(self, model_path: Path, threads: int, context: int, temperature: float) -> None:
-        from llama_cpp import Llama
-
+    def __init__(
+        self, model_path: Path, threads: int, context: int, temperature: float, lookup_tokens: int = 0
+    ) -> None:
         self.name = f"llama.cpp:{model_path.name}"
         self.temperature = temperature
         self.lock = threading.Lock()
         if not model_path.is_file():
             raise GeneratorError(f"model file {model_path} does not exist (RAG_MODEL_PATH)")
-        try:
-            self._llama = Llama(model_path=str(model_path), n_ctx=context, n_threads=threads, verbose=False)
-        except (ValueError, RuntimeError) as error:
-            raise GeneratorError(f"cannot load {model_path} as a GGUF model: {error}") from None
+        self._llama = _load(model_path, threads, context, lookup_tokens)
+        self._side = _load(model_path, threads, min(context, SIDE_TASK_CONTEXT), 0)
         self._yes_tokens, self._no_tokens = self._first_tokens(YES_WORDS), self._first_tokens(NO_WORDS)
 
     def _first_tokens(self, words: tuple[str, ...]) -> list[int]:
@@ -69,14 +78,14 @@ class LlamaCppGenerator:
     def busy(self) -> bool:
         return self.lock.locked()
 
-    def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int, wait: bool = True, side_task: bool = False) -> Iterator[str]:
         # Checking and taking the lock in one step: an optional call never ends up queued unannounced.
         if not self.lock.acquire(blocking=wait):
             return
         from llama_cpp import LogitsProcessorList
 
         try:
-            chunks = self._llama.create_chat_completion(
+            chunks = (self._side if side_task else self._llama).create_chat_completion(
                 messages=messages,
                 stream=True,
                 max_tokens=max_tokens,
@@ -101,7 +110,7 @@ class LlamaCppGenerator:
             return logits
 
         with self.lock:
-            self._llama.create_chat_completion(
+            self._side.create_chat_completion(
                 messages=messages,
                 max_tokens=1,
                 temperature=0.0,
@@ -109,6 +118,18 @@ class LlamaCppGenerator:
             )
         probabilities = np.exp(first[0] - first[0].max())
         return _yes_share(probabilities[self._yes_tokens].sum(), probabilities[self._no_tokens].sum())
+
+
+def _load(model_path: Path, threads: int, context: int, lookup_tokens: int) -> "Llama":
+    from llama_cpp import Llama
+    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+    # Drafts copied from the prompt: answers quote names, figures and phrases of the passages.
+    draft = LlamaPromptLookupDecoding(num_pred_tokens=lookup_tokens) if lookup_tokens else None
+    try:
+        return Llama(model_path=str(model_path), n_ctx=context, n_threads=threads, draft_model=draft, verbose=False)
+    except (ValueError, RuntimeError) as error:
+        raise GeneratorError(f"cannot load {model_path} as a GGUF model: {error}") from None
 
 
 class NoRepeatedRun:
@@ -184,7 +205,7 @@ class OpenAICompatibleGenerator:
     def _refused(self, response: httpx.Response) -> GeneratorError:
         return GeneratorError(f"model server {self.url} answered {response.status_code}: {response.text[:200]}")
 
-    def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int, wait: bool = True, side_task: bool = False) -> Iterator[str]:
         body = self._body(messages, max_tokens, stream=True)
         try:
             with httpx.stream("POST", self.url, json=body, headers=self.headers, timeout=self.timeout) as response:
@@ -229,7 +250,7 @@ class ExtractiveGenerator:
     def yes_probability(self, messages: Messages) -> float | None:
         return None
 
-    def stream(self, messages: Messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int, wait: bool = True, side_task: bool = False) -> Iterator[str]:
         raise GeneratorError("the extractive generator writes no text from a prompt")
 
 
@@ -245,12 +266,20 @@ def make_generator(settings: Settings) -> Generator:
             settings.openai_timeout,
             settings.temperature,
         )
-    return _llama_generator(_model_path(settings), settings.llm_threads, settings.llm_context, settings.temperature)
+    return _llama_generator(
+        _model_path(settings),
+        settings.llm_threads,
+        settings.llm_context,
+        settings.temperature,
+        settings.prompt_lookup_tokens,
+    )
 
 
 @lru_cache(maxsize=2)
-def _llama_generator(model_path: Path, threads: int, context: int, temperature: float) -> LlamaCppGenerator:
-    return LlamaCppGenerator(model_path, threads, context, temperature)
+def _llama_generator(
+    model_path: Path, threads: int, context: int, temperature: float, lookup_tokens: int
+) -> LlamaCppGenerator:
+    return LlamaCppGenerator(model_path, threads, context, temperature, lookup_tokens)
 
 
 def _model_path(settings: Settings) -> Path:

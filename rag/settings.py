@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     model_path: Path | None = Field(None, description="A GGUF file; unset means the packaged Qwen2.5-Coder-1.5B.")
     llm_threads: int = Field(2, ge=1, description="CPU threads for the in-process model.")
     llm_context: int = Field(4096, ge=512, description="Context window of the in-process model, in tokens.")
+    prompt_lookup_tokens: int = Field(
+        0,
+        ge=0,
+        le=32,
+        description="Draft tokens copied from the prompt per step (prompt lookup decoding) for the in-process "
+        "model; 0 = off.",
+    )
     max_answer_tokens: int = Field(350, ge=16, description="Longest answer, in tokens.")
     temperature: float = Field(0.0, ge=0, description="Sampling temperature; 0 answers the same way every time.")
     openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible server, up to `/v1`.")

@@ -102,7 +102,9 @@ class SpyGenerator:
         self.checks.append(messages)
         return self.yes
 
-    def stream(self, messages: list[dict], max_tokens: int, wait: bool = True) -> Iterator[str]:
+    def stream(
+        self, messages: list[dict], max_tokens: int, wait: bool = True, side_task: bool = False
+    ) -> Iterator[str]:
         self.calls.append(messages)
         yield from re.findall(r"\S+\s*", self.replies.pop(0)) if self.replies else []
 

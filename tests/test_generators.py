@@ -42,6 +42,28 @@ def test_llama_cpp_gives_the_probability_of_a_yes_from_the_first_token() -> None
     assert not generator.busy()
 
 
+def test_a_side_task_leaves_the_answers_processed_prompt_in_place() -> None:
+    generator = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0)
+    answer = "".join(generator.stream(MESSAGES, max_tokens=8))
+    processed = generator._llama.input_ids[: generator._llama.n_tokens].tolist()
+    translate = [{"role": "user", "content": "Translate into German: Name a colour."}]
+    assert "".join(generator.stream(translate, max_tokens=8, side_task=True)).strip()
+    assert generator._llama.input_ids[: generator._llama.n_tokens].tolist() == processed, "llama.cpp reuses it"
+    assert "".join(generator.stream(MESSAGES, max_tokens=8)) == answer
+
+
+def test_prompt_lookup_decoding_writes_exactly_what_plain_decoding_writes() -> None:
+    copying = [
+        {"role": "system", "content": "Repeat the customer's sentence word for word."},
+        {"role": "user", "content": "Sentence: The sales team follows up every qualified lead within 24 hours."},
+    ]
+    plain = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0)
+    drafted = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0, lookup_tokens=4)
+    expected = "".join(plain.stream(copying, max_tokens=30))
+    assert "qualified lead" in expected, "the prompt makes the model copy, so drafts are accepted"
+    assert "".join(drafted.stream(copying, max_tokens=30)) == expected
+
+
 def test_the_factory_loads_the_model_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_MODEL_PATH", str(smollm_path()))
     assert make_generator(Settings()) is make_generator(Settings())

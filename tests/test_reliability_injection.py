@@ -148,7 +148,9 @@ class RecordingModel:
     def busy(self) -> bool:
         return False
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int, wait: bool = True) -> Iterator[str]:
+    def stream(
+        self, messages: list[dict[str, str]], max_tokens: int, wait: bool = True, side_task: bool = False
+    ) -> Iterator[str]:
         self.prompts.append(messages)
         if messages[0]["content"].startswith(template("translate").split("{")[0]):
             yield messages[-1]["content"]
