@@ -9,15 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from rag.citations import Citation, verify
 from rag.embedders import Embedder
+from rag.focus import Focus
 from rag.followup import refers_back, usable_rewrite
 from rag.generators import Generator
 from rag.grounding import identifiers, invented_figures, names_all
 from rag.language import detect_question_language, other_language
-from rag.lexical import tokenize
 from rag.loops import without_loops
 from rag.prompts import (
     SourceText,
@@ -321,13 +319,14 @@ class Assistant:
     def _generate(
         self, question: str, passages: list[Passage], lang: str, history: list[dict[str, str]] | None = None
     ) -> Iterator[str]:
-        focus = _Focus(question, passages, self.embedder)
+        focus = Focus(question, passages, self.embedder)
         if not self.generator.uses_model:
             yield from self._extract(focus, passages)
             return
-        budget = self.settings.context_chars // len(passages)
+        excerpts = focus.excerpts(self.settings.context_chars)
         numbered = [
-            SourceText(n, focus.excerpt(i, budget), p.metadata) for n, (i, p) in enumerate(enumerate(passages), start=1)
+            SourceText(n, excerpt, passage.metadata)
+            for n, (excerpt, passage) in enumerate(zip(excerpts, passages, strict=True), start=1)
         ]
         messages = answer_messages(question, numbered, lang, (history or [])[-2 * HISTORY_TURNS :])
         yield from without_loops(self.generator.stream(messages, self._answer_tokens(question)))
@@ -336,7 +335,7 @@ class Assistant:
         limit = self.settings.max_answer_tokens
         return min(limit, SHORT_ANSWER_TOKENS) if FACT_QUESTION.match(question) else limit
 
-    def _extract(self, focus: "_Focus", passages: list[Passage]) -> Iterator[str]:
+    def _extract(self, focus: Focus, passages: list[Passage]) -> Iterator[str]:
         """The extractive answer: the passage sentences closest to the question, each cited."""
         picked = focus.best_sentences(EXTRACTIVE_SENTENCES, self.settings.extractive_min_similarity)
         for rank, (passage_index, start, end) in enumerate(picked):
@@ -357,61 +356,6 @@ def _citable_text(passage: Passage) -> str:
 
 def _mostly_other_language(passages: list[Passage], lang: str) -> bool:
     return sum(p.metadata.get("lang") not in (None, lang) for p in passages) * 2 > len(passages)
-
-
-class _Focus:
-    """How relevant each passage sentence is to the question, for excerpts and extractive answers.
-
-    Relevance is the mean of embedding similarity and the share of the question's stemmed words the
-    sentence contains: similarity alone favours sentences that merely sound like the question.
-    """
-
-    def __init__(self, question: str, passages: list[Passage], embedder: Embedder) -> None:
-        self.passages = passages
-        self.spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
-        texts = [p.text[a:b] for p, spans in zip(passages, self.spans, strict=True) for a, b in spans]
-        vectors = embedder.embed([question, *texts])
-        question_words = set(tokenize(question))
-        overlap = np.array([len(question_words & set(tokenize(t))) / max(len(question_words), 1) for t in texts])
-        flat = (vectors[1:] @ vectors[0] + overlap) / 2
-        self.quotable = [_quotable(t) for t in texts]
-        self.scores, offset = [], 0
-        for spans in self.spans:
-            self.scores.append(flat[offset : offset + len(spans)])
-            offset += len(spans)
-
-    def excerpt(self, index: int, limit: int) -> str:
-        """The passage cut to at most `limit` characters of consecutive sentences around its best one."""
-        text, spans, scores = self.passages[index].text, self.spans[index], self.scores[index]
-        if len(text) <= limit:
-            return text
-        low = high = int(np.argmax(scores))
-        if spans[low][1] - spans[low][0] > limit:
-            return text[spans[low][0] : spans[low][0] + limit].rsplit(" ", 1)[0]
-        while True:
-            candidates = [i for i in (low - 1, high + 1) if 0 <= i < len(spans)]
-            candidates = [i for i in candidates if spans[max(high, i)][1] - spans[min(low, i)][0] <= limit]
-            if not candidates:
-                break
-            pick = max(candidates, key=lambda i: scores[i])
-            low, high = min(low, pick), max(high, pick)
-        return text[spans[low][0] : spans[high][1]]
-
-    def best_sentences(self, count: int, threshold: float) -> list[tuple[int, int, int]]:
-        flat_index = 0
-        ranked = []
-        for p, scores in enumerate(self.scores):
-            for i, score in enumerate(scores):
-                if self.quotable[flat_index] and score >= threshold:
-                    ranked.append((float(score), p, i))
-                flat_index += 1
-        return [(p, *self.spans[p][i]) for _, p, i in sorted(ranked, reverse=True)[:count]]
-
-
-def _quotable(sentence: str) -> bool:
-    """A statement worth quoting: no question, heading or fragment."""
-    sentence = sentence.strip()
-    return len(sentence.split()) >= 6 and not sentence.endswith("?") and not sentence.startswith("#")
 
 
 def is_valid_unicode(text: str) -> bool:
