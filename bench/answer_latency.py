@@ -141,6 +141,7 @@ def run(workers: dict[str, Worker], singles: list[str], dialogues: list[list[str
         order = order[1:] + order[:1]
         for name in order:
             reply = workers[name].ask(question, [])
+            print(f"{name}: {reply['total_s']:.1f} s · {question}", file=sys.stderr, flush=True)
             timings[name]["single"].append(reply)
             timings[name]["answers"].append([question, reply["answer"]])
     for turns in dialogues:

@@ -65,7 +65,7 @@ def _polarity(claim: str, sentence: str, passage: str, fields: dict[str, str], q
     words with it (another language) are not compared."""
     verdict = ANSWER_WORD.match(claim)
     if verdict:
-        return _verdict_polarity(claim, verdict.end(), sentence)
+        return _verdict_polarity(claim, verdict.end(), sentence, question)
     for index, part in enumerate(_contrast_parts(WORD.findall(claim))):
         region = matching_region(" ".join(part), sentence)
         if region is None:
@@ -77,13 +77,23 @@ def _polarity(claim: str, sentence: str, passage: str, fields: dict[str, str], q
     return None
 
 
-def _verdict_polarity(claim: str, verdict_end: int, sentence: str) -> Contradiction | None:
-    says_no = bool(ANSWER_NO.match(claim)) or _negated(WORD.findall(claim[verdict_end:]))
+def _verdict_polarity(claim: str, verdict_end: int, sentence: str, question: str) -> Contradiction | None:
+    rest = WORD.findall(claim[verdict_end:])
+    says_no = bool(ANSWER_NO.match(claim)) or _negated(rest)
     denies = _negated(WORD.findall(NOT_DENYING.sub(" ", sentence)))
-    if says_no == denies:
-        return None
-    verdict, reading = ("no", "affirms") if says_no else ("yes", "denies")
-    return Contradiction("polarity", f"answers {verdict}, the sentence {reading}")
+    if says_no != denies:
+        verdict, reading = ("no", "affirms") if says_no else ("yes", "denies")
+        return Contradiction("polarity", f"answers {verdict}, the sentence {reading}")
+    # "Nein, sie sollten identische Gedankenwelten haben": a no, then the question's statement affirmed.
+    first_part = _contrast_parts(rest)[0] if rest else []
+    if ANSWER_NO.match(claim) and first_part and not _negated(first_part) and _restates(first_part, question):
+        return Contradiction("polarity", "answers no, then affirms what the question asks")
+    return None
+
+
+def _restates(words: list[str], question: str) -> bool:
+    stems = set(tokenize(" ".join(words)))
+    return bool(stems) and len(stems & set(tokenize(question))) >= REGION_SHARE * len(stems)
 
 
 def _contrast_parts(words: list[str]) -> list[list[str]]:

@@ -111,6 +111,8 @@ def test_a_yes_to_a_paraphrase_sharing_no_word_with_the_negated_sentence_is_caug
     ("claim", "sentence", "conflict"),
     [
         ("Nein, sie sollten keine identischen Gedankenwelten haben", THOUGHT_WORLDS, False),
+        ("Nein, Marketing und Vertrieb sollten identische Gedankenwelten haben", THOUGHT_WORLDS, True),
+        ("Nein, sondern unterschiedliche Ausrichtungen", THOUGHT_WORLDS, False),
         ("Ja, es sollte nicht das Ziel sein", THOUGHT_WORLDS, False),
         ("No, they should not", "Sales teams should not own the lead scoring model.", False),
         ("Yes, they should", "Sales teams should not own the lead scoring model.", True),
@@ -120,4 +122,5 @@ def test_a_yes_to_a_paraphrase_sharing_no_word_with_the_negated_sentence_is_caug
     ],
 )
 def test_a_yes_or_no_verdict_is_read_against_the_whole_sentence(claim: str, sentence: str, conflict: bool) -> None:
-    assert (contradiction(claim, sentence, sentence, {}, "?") is not None) == conflict
+    question = "Sollten Marketing und Vertrieb identische Gedankenwelten haben?"
+    assert (contradiction(claim, sentence, sentence, {}, question) is not None) == conflict
