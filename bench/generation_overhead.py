@@ -39,11 +39,11 @@ class PromptRecorder:
     def busy(self) -> bool:
         return False
 
-    def stream(self, messages, max_tokens: int, wait: bool = True):
+    def stream(self, messages, max_tokens: int, wait: bool = True, side_task: bool = False):
         if messages[0]["content"] in self.answer_systems:
             self.prompts.append(messages)
             return iter(())
-        return self.inner.stream(messages, max_tokens, wait)
+        return self.inner.stream(messages, max_tokens, wait, side_task)
 
 
 def prompt_tokens(llama, messages) -> int:

@@ -42,13 +42,13 @@ class TimedGenerator:
     def busy(self) -> bool:
         return self.inner.busy()
 
-    def stream(self, messages, max_tokens: int, wait: bool = True) -> Iterator[str]:
+    def stream(self, messages, max_tokens: int, wait: bool = True, side_task: bool = False) -> Iterator[str]:
         # Without history the model is called to translate, then to answer.
         if self.stop_before_answer and len(self.outputs) == 1:
             raise AnswerStarts
         started, text = time.perf_counter(), ""
         try:
-            for token in self.inner.stream(messages, max_tokens, wait):
+            for token in self.inner.stream(messages, max_tokens, wait, side_task):
                 self.tokens += 1
                 text += token
                 yield token
