@@ -1,19 +1,18 @@
-"""Answer latency of this code, of this code with one speed technique changed each, and of a
-baseline commit: in the same run, on the same index.
+"""Answer latency of this code against a baseline commit, in the same run, on the same index
+(each speed technique on its own: bench/speed_techniques.py).
 
 What a reader waits for with the default model: time to the first shown token and to the full
 answer, for single questions (the gold-set questions about the shipped corpus) and for follow-up
 turns (the dialogues of tests/eval/conversations.jsonl that stay on the shipped corpus, asked with
 the history of the answers actually given).
-Each variant runs in its own worker process (its own `rag` from its own tree, its own settings,
-models loaded once); a question goes to the variants one after another, never at the same time,
-the order rotated every question. Targets (issue 16): median first token <= 3 s, median full
+Each code version runs in its own worker process (its own `rag` from its own tree, models loaded
+once); a question goes to the two one after the other, never at the same time, the order rotated
+every question. Targets (issue 16): median first token <= 3 s, median full
 answer <= 6 s, p95 <= 12 s; follow-up turns median full answer <= 8 s.
 """
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -26,13 +25,6 @@ import common
 CONVERSATIONS = common.ROOT / "tests" / "eval" / "conversations.jsonl"
 TARGETS_S = {"single": 6.0, "followup": 8.0}
 FIRST_TOKEN_TARGET_S = 3.0
-# One technique changed each, by the environment of its worker.
-VARIANTS = {
-    "prompt lookup decoding off": {"RAG_PROMPT_LOOKUP_TOKENS": "0"},
-    "prompt lookup decoding, 4 tokens": {"RAG_PROMPT_LOOKUP_TOKENS": "4"},
-    "side tasks on the answer's context": {"BENCH_ONE_CONTEXT": "1"},
-    "passages cut to 1,200 characters": {"RAG_CONTEXT_CHARS": "1200"},
-}
 
 
 def main() -> None:
@@ -55,9 +47,7 @@ def main() -> None:
         from rag.models import QWEN_CODER_1_5B, assembled_model_path
 
         assembled_model_path(QWEN_CODER_1_5B, data / "models")  # once, before both workers load it
-        workers = {"this code": Worker(common.ROOT, data)}
-        workers |= {name: Worker(common.ROOT, data, env) for name, env in VARIANTS.items()}
-        workers[f"baseline {args.baseline}"] = Worker(old, data)
+        workers = {"this code": Worker(common.ROOT, data), f"baseline {args.baseline}": Worker(old, data)}
         timings = run(workers, singles, dialogues)
         for worker in workers.values():
             worker.close()
@@ -91,7 +81,7 @@ class baseline_tree:
 class Worker:
     """One code version answering questions sent as JSON lines."""
 
-    def __init__(self, tree: Path, data: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, tree: Path, data: Path) -> None:
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(tree), "--data", str(data)]
         self.process = subprocess.Popen(
             command,
@@ -99,7 +89,6 @@ class Worker:
             stdout=subprocess.PIPE,
             text=True,
             cwd=tree,
-            env={**os.environ, **(env or {})},
         )
 
     def ask(self, question: str, history: list[dict[str, str]]) -> dict[str, Any]:
@@ -119,8 +108,6 @@ def serve(tree: Path, data: Path) -> None:
     from rag.components import open_assistant
 
     assistant = open_assistant(common.bench_settings(data))
-    if os.environ.get("BENCH_ONE_CONTEXT"):
-        assistant.generator._side = assistant.generator._llama  # side tasks evict the answer's prompt
     assistant.ask("Was ist Marketing?")  # loads every model before the first measurement
     for line in sys.stdin:
         request = json.loads(line)

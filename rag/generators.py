@@ -126,8 +126,19 @@ def _load(model_path: Path, threads: int, context: int, lookup_tokens: int) -> "
 
     # Drafts copied from the prompt: answers quote names, figures and phrases of the passages.
     draft = LlamaPromptLookupDecoding(num_pred_tokens=lookup_tokens) if lookup_tokens else None
+    # With a draft model llama-cpp-python keeps every position's logits and fails to store them for a
+    # prompt evaluated in more than one batch (0.3.36): one batch for the whole context.
+    batch = context if draft else 512
     try:
-        return Llama(model_path=str(model_path), n_ctx=context, n_threads=threads, draft_model=draft, verbose=False)
+        return Llama(
+            model_path=str(model_path),
+            n_ctx=context,
+            n_batch=batch,
+            n_ubatch=512,
+            n_threads=threads,
+            draft_model=draft,
+            verbose=False,
+        )
     except (ValueError, RuntimeError) as error:
         raise GeneratorError(f"cannot load {model_path} as a GGUF model: {error}") from None
 

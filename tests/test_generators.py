@@ -53,12 +53,18 @@ def test_a_side_task_leaves_the_answers_processed_prompt_in_place() -> None:
 
 
 def test_prompt_lookup_decoding_writes_exactly_what_plain_decoding_writes() -> None:
+    # Longer than one default batch of 512 tokens, as an answer prompt with five passages is.
+    notes = " ".join(f"Note {n}: marketing hands over leads with a score of {n * 7} points." for n in range(60))
     copying = [
         {"role": "system", "content": "Repeat the customer's sentence word for word."},
-        {"role": "user", "content": "Sentence: The sales team follows up every qualified lead within 24 hours."},
+        {
+            "role": "user",
+            "content": f"{notes}\nSentence: The sales team follows up every qualified lead within 24 hours.",
+        },
     ]
-    plain = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0)
-    drafted = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0, lookup_tokens=4)
+    plain = LlamaCppGenerator(smollm_path(), threads=2, context=2048, temperature=0.0)
+    drafted = LlamaCppGenerator(smollm_path(), threads=2, context=2048, temperature=0.0, lookup_tokens=4)
+    assert len(plain._llama.tokenize(str(copying).encode())) > 512
     expected = "".join(plain.stream(copying, max_tokens=30))
     assert "qualified lead" in expected, "the prompt makes the model copy, so drafts are accepted"
     assert "".join(drafted.stream(copying, max_tokens=30)) == expected
