@@ -179,6 +179,7 @@ class LlamaServer:
         ]
         if api_key:
             command += ["--api_key", api_key]
+        self.command = command
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=log)
 
