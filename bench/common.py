@@ -436,16 +436,46 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
-@contextlib.contextmanager
-def app_server(data_dir: Path, **env: str) -> Iterator[Any]:
-    """The real server (tests/helpers.AppServer: `streamlit run app.py`), ready to take API requests."""
+def test_helpers() -> Any:
+    """tests/helpers.py, where the servers are started the way the tests start them."""
     tests = str(ROOT / "tests")
     if tests not in sys.path:
         sys.path.insert(0, tests)
-    from helpers import AppServer
+    import helpers
 
-    with AppServer(data_dir, **env) as app:
+    return helpers
+
+
+@contextlib.contextmanager
+def app_server(data_dir: Path, **env: str) -> Iterator[Any]:
+    """The real server (tests/helpers.AppServer: `streamlit run app.py`), ready to take API requests."""
+    with test_helpers().AppServer(data_dir, **env) as app:
         yield app
+
+
+def default_model_file() -> Path:
+    """The packaged default model in data/models, assembled there first if this checkout has none yet."""
+    from rag.models import QWEN_CODER_1_5B, assembled_model_path
+
+    return assembled_model_path(QWEN_CODER_1_5B, MODEL_FILE.parent)
+
+
+@contextlib.contextmanager
+def llama_server(log_dir: Path) -> Iterator[Any]:
+    """`python -m llama_cpp.server` serving the packaged default model (tests/helpers.LlamaServer) with the
+    in-process model's default threads and context, ready; its `env()` points RAG_GENERATOR=openai at it."""
+    from rag.settings import Settings
+
+    defaults = Settings()
+    server = test_helpers().LlamaServer(
+        default_model_file(),
+        log_dir,
+        alias=MODEL_FILE.stem,
+        context=defaults.llm_context,
+        threads=defaults.llm_threads,
+    )
+    with server:
+        yield server
 
 
 def wait_model_ready(url: str, seconds: float = 300) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 import json
 import threading
+from collections import abc
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -214,7 +215,8 @@ class OpenAICompatibleGenerator:
         return GeneratorError(f"model server {self.url} is not reachable: {error}")
 
     def _refused(self, response: httpx.Response) -> GeneratorError:
-        return GeneratorError(f"model server {self.url} answered {response.status_code}: {response.text[:200]}")
+        body = " ".join(response.text.split())[:200]  # one line, whatever the server's error page looks like
+        return GeneratorError(f"model server {self.url} answered {response.status_code}: {body}")
 
     def stream(self, messages: Messages, max_tokens: int, wait: bool = True, side_task: bool = False) -> Iterator[str]:
         body = self._body(messages, max_tokens, stream=True)
@@ -223,7 +225,9 @@ class OpenAICompatibleGenerator:
                 if response.status_code != 200:
                     response.read()
                     raise self._refused(response)
-                yield from _server_sent_deltas(response.iter_lines())
+                if not (yield from _server_sent_deltas(response.iter_lines())):
+                    # llama_cpp.server, for one, has sent 200 before a prompt too long for its context fails.
+                    raise GeneratorError(f"model server {self.url} ended the answer unfinished; its log says why")
         except httpx.HTTPError as error:
             raise self._unreachable(error) from None
 
@@ -233,20 +237,24 @@ def _yes_share(yes: float, no: float) -> float | None:
     return float(yes / (yes + no)) if yes + no > 0 else None
 
 
-def _server_sent_deltas(lines: Iterator[str]) -> Iterator[str]:
+def _server_sent_deltas(lines: Iterator[str]) -> abc.Generator[str, None, bool]:
+    """The streamed text pieces; returns whether the stream ended as finished ([DONE] or a finish_reason)."""
+    finished = False
     for line in lines:
         if not line.startswith("data:"):
             continue
         data = line[5:].strip()
         if data == "[DONE]":
-            return
+            return True
         try:
             choices = json.loads(data).get("choices") or [{}]
         except json.JSONDecodeError:
             raise GeneratorError(f"model server sent a line that is not JSON: {data[:100]}") from None
+        finished = finished or bool(choices[0].get("finish_reason"))
         text = (choices[0].get("delta") or {}).get("content")
         if text:
             yield text
+    return finished
 
 
 class ExtractiveGenerator:

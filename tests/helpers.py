@@ -81,7 +81,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
+def wait_for_http(
+    url: str, process: subprocess.Popen, log: Path, seconds: float = 180, headers: dict[str, str] | None = None
+) -> None:
     """Poll until `url` answers 200; fail early, with the log, if the process dies."""
     import time
     import urllib.request
@@ -92,7 +94,7 @@ def wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: float
         if process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            with opener.open(url, timeout=2) as response:
+            with opener.open(urllib.request.Request(url, headers=headers or {}), timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -124,6 +126,90 @@ class AppServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+class LlamaServer:
+    """`python -m llama_cpp.server` (llama-cpp-python[server]) serving a GGUF on a free loopback port: a real
+    OpenAI-compatible model server for RAG_GENERATOR=openai. Ready once /v1/models answers; stopped by its pid."""
+
+    def __init__(
+        self,
+        model: Path,
+        log_dir: Path,
+        alias: str = "local",
+        context: int = 2048,
+        threads: int = 2,
+        api_key: str | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.alias = alias
+        self.api_key = api_key
+        self.log = log_dir / f"llama-server-{self.port}.log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--model_alias",
+            alias,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(context),
+            "--n_threads",
+            str(threads),
+            "--n_threads_batch",
+            str(threads),
+            # Keeps every position's logits, so a reply's first token comes with top_logprobs (the yes/no check).
+            "--logits_all",
+            "true",
+            # Its default ends a streaming answer early ([DONE]) as soon as another request arrives.
+            "--interrupt_requests",
+            "false",
+            # As the in-process model: mapped, not locked into RAM.
+            "--use_mlock",
+            "false",
+            "--verbose",
+            "false",
+        ]
+        if api_key:
+            command += ["--api_key", api_key]
+        self.command = command
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=log)
+
+    def env(self) -> dict[str, str]:
+        """The RAG_* settings that point the openai generator at this server."""
+        env = {"RAG_GENERATOR": "openai", "RAG_OPENAI_BASE_URL": self.base_url, "RAG_OPENAI_MODEL": self.alias}
+        if self.api_key:
+            env["RAG_OPENAI_API_KEY"] = self.api_key
+        return env
+
+    def __enter__(self) -> "LlamaServer":
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else None
+        try:
+            wait_for_http(f"{self.base_url}/models", self.process, self.log, headers=headers)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
 
 
 CHROMIUM = "/usr/bin/chromium"
