@@ -49,6 +49,29 @@ def test_a_question_streams_an_answer_with_source_cards(browser: Browser, tmp_pa
         page.screenshot(path=ARTIFACTS / "chat-source-open.png", full_page=True)
 
 
+def test_the_shipped_articles_yes_no_and_author_questions_answer_as_the_article_says(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Issue 13's two shipped-corpus cases, default model: the study says identical thought worlds
+    should not be the aim (the model's "Ja"/"Nein, … sollten identische …" is replaced by the cited
+    sentence), and the blog article's author is the one in its author field."""
+    with AppServer(tmp_path / "data") as app:
+        page = browser.new_page(viewport={"width": 1280, "height": 1200}, locale="de-DE")
+        page.goto(app.url)
+        expect(page.locator("[data-testid='stChatInput'] textarea")).to_be_visible(timeout=180_000)
+        answers = page.locator("[data-testid='stChatMessage']")
+        ask(page, "Sollten Marketing und Vertrieb identische Gedankenwelten haben?")
+        expect(page.locator(ANSWER_DONE)).to_have_count(1, timeout=300_000)
+        thought_worlds = answers.nth(1).locator("[data-testid='stMarkdownContainer']").first
+        expect(thought_worlds).to_contain_text("nicht das Ziel")
+        expect(thought_worlds).not_to_contain_text("Ja,")
+        page.goto(app.url)  # a new conversation
+        expect(page.locator("[data-testid='stChatInput'] textarea")).to_be_visible(timeout=60_000)
+        ask(page, "Wer hat den Blogartikel über Marketing und Vertrieb geschrieben?")
+        expect(page.locator(ANSWER_DONE)).to_have_count(1, timeout=300_000)
+        expect(answers.nth(1).locator("[data-testid='stMarkdownContainer']").first).to_contain_text("Andreas")
+
+
 def test_a_document_carrying_script_and_markup_renders_inert(browser: Browser, tmp_path: Path) -> None:
     folder = tmp_path / "articles"
     folder.mkdir()
