@@ -427,13 +427,7 @@ def chroma_server(path: Path) -> Iterator[int]:
 
 
 def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    test_helpers().stop_process(process)
 
 
 def test_helpers() -> Any:

@@ -74,7 +74,7 @@ def main() -> None:
     common.warn_if_busy()
     questions = [q for q, _ in common.shipped_questions()][: 3 if args.quick else args.questions]
     with common.temp_dir() as tmp:
-        settings = common.index_shipped_corpus(tmp / "data", model_path=common.MODEL_FILE)
+        settings = common.index_shipped_corpus(tmp / "data", model_path=common.default_model_file())
         recorder = CallRecorder(make_generator(settings))
         retriever = open_retriever(settings)
         assistant = Assistant(settings, retriever.embedder, retriever, recorder)
@@ -98,7 +98,7 @@ def main() -> None:
 
 def variant_generator(settings, lookup_tokens: int, one_context: bool) -> LlamaCppGenerator:
     generator = LlamaCppGenerator(
-        common.MODEL_FILE, settings.llm_threads, settings.llm_context, settings.temperature, lookup_tokens
+        settings.model_path, settings.llm_threads, settings.llm_context, settings.temperature, lookup_tokens
     )
     if one_context:
         generator._side = generator._llama

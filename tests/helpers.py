@@ -102,6 +102,17 @@ def wait_for_http(
     raise AssertionError(f"{url} did not answer within {seconds} s:\n{log.read_text()[-3000:]}")
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate a server started by a test; kill it if it does not end within 20 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 class AppServer:
     """`streamlit run app.py` on a free loopback port, as the README's run command starts it."""
 
@@ -120,12 +131,7 @@ class AppServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 class LlamaServer:
@@ -203,13 +209,7 @@ class LlamaServer:
         self.stop()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -12,7 +12,7 @@ from pathlib import Path
 import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
-from helpers import run_ingest
+from helpers import run_ingest, stop_process
 
 from ingest.documents import SUPPORTED_SUFFIXES
 from rag.settings import PROJECT_ROOT, Settings
@@ -48,16 +48,6 @@ def heartbeat_answers(port: int) -> bool:
         return False
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
     if not CHROMA.exists():
@@ -82,7 +72,7 @@ def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
             time.sleep(0.25)
         yield server
     finally:
-        stop(process)
+        stop_process(process)
         assert process.poll() is not None, f"chroma server (pid {process.pid}) is still running"
 
 
