@@ -203,7 +203,10 @@ def worker_lexical_trace(spec: dict) -> dict:
 
     bm25s.BM25.index = index
     tracemalloc.start()
-    chunks = [(chunk.chunk_id, lexical_text(chunk.metadata, chunk.text)) for chunk in store.all_chunks()]
+    chunks = [
+        (chunk.chunk_id, str(chunk.metadata.get("doc_id")), lexical_text(chunk.metadata, chunk.text))
+        for chunk in store.all_chunks()
+    ]
     after_read = tracemalloc.get_traced_memory()[0]
     LexicalIndex.build(chunks, "trace")
     peak = tracemalloc.get_traced_memory()[1]

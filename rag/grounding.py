@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from rag.lexical import tokenize
 
-# A word in at most this many chunks is an identifier, not a topic word.
-RARE_CHUNKS = 2
+# A word in at most this many documents is an identifier, not a topic word.
+RARE_DOCUMENTS = 2
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 WORD = r"[A-ZÄÖÜ][\w-]*"
 NAME_PATTERNS = [
@@ -31,7 +31,7 @@ def identifiers(question: str, lang: str, document_frequency: Callable[[str], in
         candidates = re.findall(rf"\b{WORD}", rest)
     else:
         candidates = [m.group(m.lastindex or 0) for pattern in NAME_PATTERNS for m in pattern.finditer(rest)]
-    names = {t for t in tokenize(" ".join(candidates)) if 0 < document_frequency(t) <= RARE_CHUNKS}
+    names = {t for t in tokenize(" ".join(candidates)) if 0 < document_frequency(t) <= RARE_DOCUMENTS}
     return numbers | names
 
 

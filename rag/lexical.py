@@ -35,22 +35,25 @@ class LexicalIndex:
         self._model = model
         self.chunk_ids = chunk_ids
         self.fingerprint = fingerprint
-        self.document_frequency = document_frequency  # token → number of chunks holding it
+        self.document_frequency = document_frequency  # token → number of documents holding it
         self._vocab = model.vocab_dict if model is not None else {}
 
     @classmethod
-    def build(cls, chunks: Iterable[tuple[str, str]], fingerprint: str) -> "LexicalIndex":
+    def build(cls, chunks: Iterable[tuple[str, str, str]], fingerprint: str) -> "LexicalIndex":
+        """From (chunk id, document id, text) triples. Frequencies count documents, not chunks: an
+        article naming its company in every chunk must not make the name look common."""
         chunk_ids, token_lists = [], []
-        frequency: Counter[str] = Counter()
-        for chunk_id, text in chunks:
+        words_of_document: dict[str, set[str]] = {}
+        for chunk_id, doc_id, text in chunks:
             chunk_ids.append(chunk_id)
             tokens = tokenize(text)
-            frequency.update(set(tokens))
+            words_of_document.setdefault(doc_id, set()).update(tokens)
             token_lists.append(tokens or ["\u2205"])  # bm25s needs one token per document
         if not chunk_ids:
             return cls(None, [], fingerprint, {})
         model = bm25s.BM25()
         model.index(token_lists, show_progress=False)
+        frequency = Counter(word for words in words_of_document.values() for word in words)
         return cls(model, chunk_ids, fingerprint, dict(frequency))
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:

@@ -15,6 +15,8 @@ from rag.lexical import LexicalIndex
 from rag.registry import DocumentRecord, Registry
 from rag.store import StoredChunk, VectorStore
 
+# Part of the lexical fingerprint: a saved index of an older format (chunk-level word counts) is rebuilt.
+LEXICAL_FORMAT = "document-frequency-by-document;"
 RRF_K = 60  # the usual reciprocal-rank constant: dampens the head of each list
 
 
@@ -125,7 +127,7 @@ class Retriever:
         ]
 
     def document_frequency(self, token: str) -> int:
-        """In how many current chunks a (tokenized) word occurs."""
+        """In how many current documents a (tokenized) word occurs."""
         lexical, _ = self._refresh()
         return lexical.document_frequency.get(token, 0)
 
@@ -167,7 +169,7 @@ def current_lexical_index(store: VectorStore, documents: dict[str, DocumentRecor
         return loaded
     current = {doc_id: record.content_hash for doc_id, record in documents.items()}
     chunks = [
-        (chunk.chunk_id, lexical_text(chunk.metadata, chunk.text))
+        (chunk.chunk_id, str(chunk.metadata.get("doc_id")), lexical_text(chunk.metadata, chunk.text))
         for chunk in store.all_chunks()
         if current.get(chunk.metadata.get("doc_id")) == chunk.metadata.get("content_hash")
     ]
@@ -194,7 +196,7 @@ def lexical_text(metadata: dict[str, Any], text: str) -> str:
 
 def lexical_fingerprint(documents: dict[str, DocumentRecord]) -> str:
     """Names the exact chunk set: each document's id, content hash and chunk count."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(LEXICAL_FORMAT.encode())
     for doc_id in sorted(documents):
         record = documents[doc_id]
         digest.update(f"{doc_id}:{record.content_hash}:{record.chunk_count};".encode())

@@ -231,6 +231,37 @@ def test_the_model_sees_only_passages_of_documents_naming_the_company_asked_abou
     assert not answer.abstained and "24 Stunden" in answer.answer
 
 
+def test_a_company_named_in_every_chunk_of_its_long_article_still_selects_that_article(tmp_path: Path) -> None:
+    """Rarity counts documents: a long case study names its company in each of its chunks."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    sections = [
+        "Wie Kessler Antriebstechnik den Lead-Prozess umgebaut hat",
+        "Ausgangslage bei Kessler: 350 Leads, aber kaum Termine",
+        "Das SLA zwischen Marketing und Vertrieb bei Kessler",
+        "Was Kessler nach sechs Monaten gemessen hat",
+    ]
+    filler = (
+        "Bei Kessler sagt man dazu ganz offen: Der Vertrieb hat die Leads aus dem Marketing lange links liegen "
+        'lassen, weil sie "eh nix taugen" – so der O-Ton eines Außendienstlers im Workshop. Marketing wiederum '
+        "hat Kampagnen gefahren, ohne zu wissen, was danach im CRM passiert (Stichwort Blackbox). "
+    )
+    body = "\n\n".join(f"## {title}\n\n{filler * 4}" for title in sections)
+    sla = "\n\nLaut SLA ruft der Vertrieb bei Kessler jeden qualifizierten Lead binnen 24 Stunden an.\n"
+    (folder / "kessler.md").write_text(f"# Lead-Prozess bei Kessler Antriebstechnik\n\n{body}{sla}", encoding="utf-8")
+    (folder / "solvanta.md").write_text(
+        "# Lead-Scoring bei Solvanta\n\nBei Solvanta ruft der Vertrieb jeden qualifizierten Lead binnen 12 Stunden "
+        "an, das regelt ein SLA zwischen Marketing und Vertrieb.\n",
+        encoding="utf-8",
+    )
+    settings = indexed_settings(tmp_path / "data", folder)
+    assert open_retriever(settings).document_frequency("kessl") == 1
+    assistant, spy = spy_assistant(settings, "Der Vertrieb ruft jeden Lead binnen 24 Stunden an [1].")
+    answer = assistant.ask("Wie schnell ruft der Vertrieb bei Kessler einen qualifizierten Lead an?")
+    assert "Solvanta" not in spy.calls[0][1]["content"]
+    assert {p.metadata["title"] for p in answer.retrieved} == {"Lead-Prozess bei Kessler Antriebstechnik"}
+
+
 def test_a_figure_no_retrieved_document_names_is_declined_without_the_model(two_companies: Settings) -> None:
     assistant, spy = spy_assistant(two_companies, "Im Jahr 2019 waren es 350 Leads [1].")
     answer = assistant.ask("Wie viele Leads lieferte das Marketing bei Kessler im Jahr 2019?")
