@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.contradiction import contradiction
+from rag.contradiction import Cited, contradiction
 from rag.embedders import Embedder
 from rag.grounding import figures
 from rag.lexical import tokenize
@@ -111,7 +111,9 @@ def _choose_support(
     for passage_index in own + [p for p in supporting if p not in own]:
         start, end, _ = support.supporting_span(passage_index, [index])
         passage = passages[passage_index]
-        found = contradiction(text, passage.text[start:end], passage.text, citation_fields(passage.metadata), question)
+        same_language = passage.metadata.get("lang", lang) == lang
+        cited = Cited(passage.text[start:end], passage.text, citation_fields(passage.metadata), same_language)
+        found = contradiction(text, cited, question)
         if found is None:
             conflicting = {p for p, _, _ in findings}
             claim.markers = [p for p in own if p not in conflicting] if passage_index in own else [passage_index]
@@ -123,8 +125,7 @@ def _choose_support(
             claim.markers, claim.replacement = [passage_index], str(passage.metadata["author"])
             return
         if found.kind == "polarity" and passage.metadata.get("lang", lang) == lang:
-            start, end, _ = support.supporting_span(passage_index, [index])
-            claim.markers, claim.replacement = [passage_index], passage.text[start:end].strip()
+            claim.markers, claim.replacement = [passage_index], found.says_otherwise.strip()
             return
     if findings:
         claim.replacement = ""

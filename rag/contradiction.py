@@ -4,7 +4,8 @@ Support (citations.py) measures how much a claim and a sentence share; a small m
 sollten identische Gedankenwelten haben" shares almost every word with "…dass es nicht das Ziel sein
 sollte, identische Gedankenwelten … zu schaffen". Three kinds of disagreement are caught:
 - polarity: a negation on one side only, read in the part of the sentence that matches the claim;
-- figure: a figure of the claim that neither the cited passage nor its citation fields contain;
+- figure: a figure of the claim that neither the cited passage nor its citation fields contain, or
+  that the passage says of something else ("16 Neukunden" where its 16 are "Termine");
 - person: a person the cited passage does not name, or, when the question asks who wrote the
   document and the sentence is not about another work, a person who is not its author.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from rag.grounding import figures
 from rag.lexical import tokenize
+from rag.sentences import sentence_spans
 
 NEGATIONS = frozenset(
     "nicht kein keine keinen keinem keiner keines nie niemals nichts weder keineswegs nirgends "
@@ -23,6 +25,8 @@ ANSWER_NO = re.compile(r"^\s*(?:nein|no)\b", re.IGNORECASE)
 # "Ja, …" / "Nein, …" answers a yes/no question with a verdict of its own: it is read against the
 # whole cited sentence, since the question's paraphrase ("gleich denken") may share no word with it.
 ANSWER_WORD = re.compile(r"^\s*(?:ja|nein|yes|no)\b[\s,.!:;–-]*", re.IGNORECASE)
+# A sentence that raises a question rather than answering it: the answer follows.
+OPEN_QUESTION = re.compile(r"\b(?:ob|inwieweit|inwiefern|whether|to what extent)\b", re.IGNORECASE)
 # Negation words that do not deny the statement ("nicht nur A, sondern auch B", "not only").
 NOT_DENYING = re.compile(r"\b(?:nicht\s+nur|nicht\s+zuletzt|not\s+only|not\s+just|no\s+doubt)\b", re.IGNORECASE)
 # A negation before a contrast word does not reach past it ("nicht A, sondern B").
@@ -39,42 +43,73 @@ AUTHORSHIP = re.compile(
 DOCUMENT_NOUN = re.compile(r"\b(?:den|die|das|dem|des|diesen|diese|dieses|the|this)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
 ACADEMIC_TITLE = re.compile(r"\b(?:Prof|Dr|Professor|Professorin|Dipl)\.?\s+(?:Dr\.\s+)?((?:[A-ZÄÖÜ][\w-]+\s*){1,3})")
 NAME_WITH_YEAR = re.compile(r"\b([A-ZÄÖÜ][\w-]+)(?:\s+(?:und|and|&)\s+([A-ZÄÖÜ][\w-]+))?\s*\((?:19|20)\d\d\b")
+# Claim words this close to a figure say what it counts ("16 Neukunden", "Anrufe binnen 48 Stunden").
+FIGURE_REACH = 3
+# A sentence with this few words besides figures takes what it counts from the sentence before it.
+SHORT_SENTENCE = 6
+# Units say how a figure is measured, not what it counts: "42 Mio. Euro" of turnover is no budget.
+UNITS = frozenset(
+    tokenize(
+        "Prozent Prozentpunkte percent percentage points Euro EUR Dollar USD Mio Millionen Mrd Milliarden million "
+        "billion Stunden hours Minuten minutes Tage days Wochen weeks Monate months Jahre years Stück pieces"
+    )
+)
 
 
 @dataclass(frozen=True)
 class Contradiction:
     kind: str  # "polarity", "figure", "person" or "author"
     detail: str
+    says_otherwise: str = ""  # for polarity: the passage sentence that says what is right
 
 
-def contradiction(
-    claim: str, sentence: str, passage: str, fields: dict[str, str], question: str
-) -> Contradiction | None:
-    """How `claim` disagrees with `sentence` (a sentence of `passage`, whose citation fields are
-    `fields`), read as an answer to `question`; None if it does not."""
+@dataclass(frozen=True)
+class Cited:
+    """What a claim cites: a sentence of a passage, the passage's citation fields, and whether the
+    passage is in the claim's language (only then can their words be compared)."""
+
+    sentence: str
+    passage: str
+    fields: dict[str, str]
+    same_language: bool = True
+
+
+def contradiction(claim: str, cited: Cited, question: str) -> Contradiction | None:
+    """How `claim` disagrees with what it cites, read as an answer to `question`; None if it does not."""
     for check in (_polarity, _figure, _person):
-        found = check(claim, sentence, passage, fields, question)
+        found = check(claim, cited, question)
         if found:
             return found
     return None
 
 
-def _polarity(claim: str, sentence: str, passage: str, fields: dict[str, str], question: str) -> Contradiction | None:
+def _polarity(claim: str, cited: Cited, question: str) -> Contradiction | None:
     """A yes/no verdict against the whole sentence; otherwise each part of the claim between contrast
     words ("keine A, sondern B") against the part of the sentence it matches; parts sharing too few
     words with it (another language) are not compared."""
     verdict = ANSWER_WORD.match(claim)
     if verdict:
-        return _verdict_polarity(claim, verdict.end(), sentence, question)
+        return _verdict_polarity(claim, verdict.end(), _deciding_sentence(cited), question)
     for index, part in enumerate(_contrast_parts(WORD.findall(claim))):
-        region = matching_region(" ".join(part), sentence)
+        region = matching_region(" ".join(part), cited.sentence)
         if region is None:
             continue
         part_negative = _negated(part) or (index == 0 and bool(ANSWER_NO.match(claim)))
         if part_negative != _negated(region):
             side = "the claim" if part_negative else "the sentence"
-            return Contradiction("polarity", f"a negation in {side} only: {' '.join(region)}")
+            return Contradiction("polarity", f"a negation in {side} only: {' '.join(region)}", cited.sentence)
     return None
+
+
+def _deciding_sentence(cited: Cited) -> str:
+    """The sentence a verdict is read against: the cited one, or, when that one only raises the
+    question ("… untersucht, inwieweit …", "… asked whether …"), the sentence after it."""
+    if not OPEN_QUESTION.search(cited.sentence):
+        return cited.sentence
+    spans = sentence_spans(cited.passage)
+    sentences = [cited.passage[start:end] for start, end in spans]
+    at = next((i for i, sentence in enumerate(sentences) if cited.sentence.strip() in sentence), None)
+    return sentences[at + 1] if at is not None and at + 1 < len(sentences) else cited.sentence
 
 
 def _verdict_polarity(claim: str, verdict_end: int, sentence: str, question: str) -> Contradiction | None:
@@ -83,11 +118,11 @@ def _verdict_polarity(claim: str, verdict_end: int, sentence: str, question: str
     denies = _negated(WORD.findall(NOT_DENYING.sub(" ", sentence)))
     if says_no != denies:
         verdict, reading = ("no", "affirms") if says_no else ("yes", "denies")
-        return Contradiction("polarity", f"answers {verdict}, the sentence {reading}")
+        return Contradiction("polarity", f"answers {verdict}, the sentence {reading}", sentence)
     # "Nein, sie sollten identische Gedankenwelten haben": a no, then the question's statement affirmed.
     first_part = _contrast_parts(rest)[0] if rest else []
     if ANSWER_NO.match(claim) and first_part and not _negated(first_part) and _restates(first_part, question):
-        return Contradiction("polarity", "answers no, then affirms what the question asks")
+        return Contradiction("polarity", "answers no, then affirms what the question asks", sentence)
     return None
 
 
@@ -106,19 +141,50 @@ def _contrast_parts(words: list[str]) -> list[list[str]]:
     return [part for part in parts if part]
 
 
-def _figure(claim: str, sentence: str, passage: str, fields: dict[str, str], question: str) -> Contradiction | None:
+def _figure(claim: str, cited: Cited, question: str) -> Contradiction | None:
     wanted = {digits for digits in figures(claim) if len(digits) >= 2}
-    missing = wanted - figures(" ".join([passage, *fields.values()]))
-    return Contradiction("figure", ", ".join(sorted(missing))) if missing else None
+    missing = wanted - figures(" ".join([cited.passage, *cited.fields.values()]))
+    if missing:
+        return Contradiction("figure", ", ".join(sorted(missing)))
+    if not cited.same_language:
+        return None  # "12 people" shares no word with "12 Personen"
+    answered = wanted - figures(question) - figures(" ".join(cited.fields.values()))
+    misplaced = sorted(digits for digits in answered if not _said_of(digits, claim, cited.passage))
+    return Contradiction("figure", f"said of something else: {', '.join(misplaced)}") if misplaced else None
 
 
-def _person(claim: str, sentence: str, passage: str, fields: dict[str, str], question: str) -> Contradiction | None:
+def _said_of(digits: str, claim: str, passage: str) -> bool:
+    """The passage has the figure in a sentence sharing a word with what the claim says it counts
+    (the words around it, units left out); a short sentence ("Zuletzt waren es 16.") with the one before it."""
+    words = claim.split()
+    counted = {
+        stem
+        for i, word in enumerate(words)
+        if digits in figures(word)
+        for stem in tokenize(" ".join(words[max(0, i - FIGURE_REACH) : i] + words[i + 1 : i + 1 + FIGURE_REACH]))
+        if not stem.isdigit() and stem not in UNITS
+    }
+    if not counted:
+        return True
+    sentences = [passage[start:end] for start, end in sentence_spans(passage)]
+    words = [{stem for stem in tokenize(sentence) if not stem.isdigit()} for sentence in sentences]
+    for i, sentence in enumerate(sentences):
+        if digits not in figures(sentence):
+            continue
+        said = words[i] | (words[i - 1] if i > 0 and len(words[i]) <= SHORT_SENTENCE else set())
+        if counted & said:
+            return True
+    return False
+
+
+def _person(claim: str, cited: Cited, question: str) -> Contradiction | None:
+    passage, fields = cited.passage, cited.fields
     known = person_names(passage) | person_names(fields.get("author", ""), listed=True)
     named = {word for word in WORD.findall(claim) if word in known} | person_names(claim)
     if not named:
         return None
     author = set(WORD.findall(fields.get("author", "")))
-    if AUTHORSHIP.search(question) and not _names_the_document(sentence, question):
+    if AUTHORSHIP.search(question) and not _names_the_document(cited.sentence, question):
         wrong = named - author
         return Contradiction("author", f"not the author: {', '.join(sorted(wrong))}") if wrong else None
     unnamed = named - set(WORD.findall(passage)) - author

@@ -4,7 +4,7 @@ with the real embedder: repaired where the passage says what is right, withdrawn
 import pytest
 
 from rag.citations import verify
-from rag.contradiction import Contradiction, contradiction, matching_region
+from rag.contradiction import Cited, Contradiction, contradiction, matching_region
 from rag.embedders import make_embedder
 from rag.retrieval import Passage
 
@@ -82,27 +82,28 @@ def test_the_authors_of_a_study_the_sentence_names_stand(embedder) -> None:
 
 
 def test_a_person_the_passage_does_not_name_is_not_cited_to_it() -> None:
-    assert contradiction("Laut Prof. Homburg lernen Verkauf und Marketing voneinander", FACTORS, FACTORS, {}, "") == (
+    claim = "Laut Prof. Homburg lernen Verkauf und Marketing voneinander"
+    assert contradiction(claim, Cited(FACTORS, FACTORS, {}), "") == (
         Contradiction("person", "not named in the passage: Homburg")
     )
     named = "Laut Prof. Binckebanck lernen Verkauf und Marketing voneinander"
-    assert contradiction(named, FACTORS, FACTORS, {}, "") is None
+    assert contradiction(named, Cited(FACTORS, FACTORS, {}), "") is None
 
 
 def test_the_negation_is_read_where_the_claim_matches_not_anywhere_in_the_sentence() -> None:
     region = matching_region("Beide Bereiche sollten unterschiedliche Ausrichtungen haben", THOUGHT_WORLDS)
     assert region is not None and "nicht" not in region
     agreeing = "Sie sollten unterschiedliche Ausrichtungen haben"
-    assert contradiction(agreeing, THOUGHT_WORLDS, THOUGHT_WORLDS, {}, "") is None
-    assert contradiction("They should be the same", THOUGHT_WORLDS, THOUGHT_WORLDS, {}, "") is None, "no shared words"
+    assert contradiction(agreeing, Cited(THOUGHT_WORLDS, THOUGHT_WORLDS, {}), "") is None
+    english = contradiction("They should be the same", Cited(THOUGHT_WORLDS, THOUGHT_WORLDS, {}), "")
+    assert english is None, "no shared words"
 
 
 def test_a_yes_to_a_paraphrase_sharing_no_word_with_the_negated_sentence_is_caught(embedder) -> None:
     answer = "Ja, Marketing und Vertrieb sollten laut Homburgs Studie von 2007 möglichst gleich denken [1]."
     question = "Sollen Marketing und Vertrieb laut Homburgs Studie von 2007 möglichst gleich denken?"
-    assert contradiction(answer, THOUGHT_WORLDS, THOUGHT_WORLDS, {}, question) == Contradiction(
-        "polarity", "answers yes, the sentence denies"
-    )
+    found = contradiction(answer, Cited(THOUGHT_WORLDS, THOUGHT_WORLDS, {}), question)
+    assert found is not None and (found.kind, found.detail) == ("polarity", "answers yes, the sentence denies")
     text, citations = verify(answer, [passage(0, THOUGHT_WORLDS)], embedder, THRESHOLD, question, "de")
     assert not text.startswith("Ja") and "nicht das Ziel sein sollte" in text and len(citations) == 1, text
 
@@ -123,4 +124,67 @@ def test_a_yes_to_a_paraphrase_sharing_no_word_with_the_negated_sentence_is_caug
 )
 def test_a_yes_or_no_verdict_is_read_against_the_whole_sentence(claim: str, sentence: str, conflict: bool) -> None:
     question = "Sollten Marketing und Vertrieb identische Gedankenwelten haben?"
-    assert (contradiction(claim, sentence, sentence, {}, question) is not None) == conflict
+    assert (contradiction(claim, Cited(sentence, sentence, {}), question) is not None) == conflict
+
+
+# Written like a real case study: the figure asked for is missing, neighbouring figures are not.
+SDR_TEAMS = (
+    "Nach der Umstellung auf feste SDR-Teams pro Region (das war im Q2, also mitten in der Budgetplanung) hat "
+    "sich einiges getan. Die Zahl der bestätigten Termine pro SDR und Monat stieg von 11 auf 16, die "
+    "No-Show-Quote sank auf 9 %. Aus der Kaltakquise kommen inzwischen kaum noch Neukunden – genaue Zahlen "
+    "nennt Brenner Messtechnik dazu nicht. Der Umsatz lag 2023 bei 42 Mio. Euro."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "question", "conflict"),
+    [
+        ("Brenner hat nach der Umstellung 16 Neukunden aus der Kaltakquise gewonnen", "Wie viele Neukunden?", True),
+        ("Das Budget des Pilotprojekts betrug 42 Mio. Euro", "Wie hoch war das Budget des Piloten?", True),
+        ("Die Zahl der Termine pro SDR stieg von 11 auf 16", "Wie entwickelten sich die Termine?", False),
+        ("Die Termine nahmen auf 16 zu", "Und die Termine?", False),
+        ("Brenner setzte 2023 42 Mio. Euro um, der Umsatz ist genannt", "Welcher Umsatz?", False),
+        ("Bei 11 Regionen mit eigenem Team waren es zuletzt 16 Termine", "Wie war es bei 11 Regionen?", False),
+    ],
+)
+def test_a_figure_the_passage_says_of_something_else_contradicts(claim: str, question: str, conflict: bool) -> None:
+    found = contradiction(claim, Cited(SDR_TEAMS, SDR_TEAMS, {}), question)
+    assert (found is not None and found.kind == "figure") == conflict, found
+
+
+def test_a_figure_said_of_the_previous_sentences_subject_stands() -> None:
+    passage_text = "Besser lief es bei den Terminen. Im Schnitt waren es zuletzt 16 pro Woche."
+    assert contradiction("Die Termine lagen bei 16", Cited(passage_text, passage_text, {}), "Und die Termine?") is None
+
+
+def test_a_figure_across_languages_is_only_checked_for_presence() -> None:
+    claim = "The number of booked meetings rose to 16 per rep"
+    assert contradiction(claim, Cited(SDR_TEAMS, SDR_TEAMS, {}, same_language=False), "How many meetings?") is None
+    assert contradiction(claim.replace("16", "18"), Cited(SDR_TEAMS, SDR_TEAMS, {}, same_language=False), "?")
+
+
+def test_a_neighbouring_figure_given_as_the_answer_is_withdrawn(embedder) -> None:
+    answer = "Brenner Messtechnik hat nach der Umstellung noch 16 Neukunden aus der Kaltakquise gewonnen [1]."
+    question = "Wie viele Neukunden hat Brenner nach der Umstellung noch aus der Kaltakquise gewonnen?"
+    text, citations = verify(answer, [passage(0, SDR_TEAMS)], embedder, THRESHOLD, question, "de")
+    assert citations == [] and "16" not in text, text
+
+
+STUDIES = (
+    "Die Optimierung der Zusammenarbeit von Marketing und Vertrieb ist schon seit vielen Jahren Gegenstand der "
+    "wissenschaftlichen Forschung. Zwei interessante Studien aus den Jahren 2007 und 2008 gibt es zum Beispiel vom "
+    "BWL- und Marketingprofessor Christian Homburg: In der ersten Studie hat er sich mit den unterschiedlichen "
+    "Gedankenwelten von Marketing und Vertrieb beschäftigt und inwieweit diese aneinander angeglichen werden sollten. "
+    f"{THOUGHT_WORLDS}"
+)
+
+
+def test_a_verdict_citing_the_sentence_that_only_raises_the_question_is_read_against_the_next(embedder) -> None:
+    """The sentence introducing the 2007 study shares most words with the question and decides nothing."""
+    question = "Sollen Marketing und Vertrieb laut Homburgs Studie von 2007 möglichst gleich denken?"
+    answer = "Ja, Marketing und Vertrieb sollten laut Homburgs Studie von 2007 möglichst gleich denken [1]."
+    text, citations = verify(answer, [passage(0, STUDIES)], embedder, THRESHOLD, question, "de")
+    assert not text.startswith("Ja") and text.startswith("Die Untersuchung kam zu dem Schluss"), text
+    assert len(citations) == 1
+    introduction = STUDIES.split(": ")[0]
+    assert contradiction("Ja, sie sollten sich angleichen", Cited(introduction, STUDIES, {}), question) is None
