@@ -15,7 +15,6 @@ import platform
 import pstats
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -384,12 +383,6 @@ def index_shipped_corpus(data_dir: Path, **overrides: Any):
     return settings
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def http_client(timeout: float = 600.0):
     import httpx
 
@@ -409,7 +402,7 @@ def wait_until(check: Callable[[], bool], seconds: float, what: str, interval: f
 @contextlib.contextmanager
 def chroma_server(path: Path) -> Iterator[int]:
     """`chroma run` on a free loopback port over `path`; stopped (by its pid) on exit."""
-    port = free_port()
+    port = test_helpers().free_port()
     log = path.parent / f"chroma-{port}.log"
     command = [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1"]
     with open(log, "w") as out:
@@ -488,7 +481,7 @@ def server_env(generator: str, max_answer_tokens: int | None, threads: int | Non
     """Environment for the benchmark server: the packaged default model, rate limit out of the way."""
     env = {"RAG_RATE_LIMIT_PER_MINUTE": "1000", "RAG_GENERATOR": generator}
     if generator == "llama":
-        env["RAG_MODEL_PATH"] = str(MODEL_FILE)  # the assembled default model (no 1.1 GB copy per run)
+        env["RAG_MODEL_PATH"] = str(default_model_file())  # the assembled default model (no 1.1 GB copy per run)
     if max_answer_tokens:
         env["RAG_MAX_ANSWER_TOKENS"] = str(max_answer_tokens)
     if threads:

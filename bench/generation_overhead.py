@@ -139,7 +139,7 @@ def main() -> None:
     started = time.time()
 
     with common.temp_dir(args.keep) as tmp:
-        settings = common.index_shipped_corpus(tmp / "data", model_path=common.MODEL_FILE)
+        settings = common.index_shipped_corpus(tmp / "data", model_path=common.default_model_file())
         max_tokens = args.max_tokens or settings.max_answer_tokens
         generator = make_generator(settings)
         llama = generator._llama  # the same loaded model for both paths

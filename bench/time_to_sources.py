@@ -101,7 +101,7 @@ def main() -> None:
     started = time.time()
 
     with common.temp_dir(args.keep) as tmp:
-        base = common.index_shipped_corpus(tmp / "data", model_path=common.MODEL_FILE)
+        base = common.index_shipped_corpus(tmp / "data", model_path=common.default_model_file())
         retriever = open_retriever(base)
         settings = {
             "llama": base,

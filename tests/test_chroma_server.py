@@ -1,6 +1,5 @@
 """Ingest into a real Chroma server (`chroma run`) instead of the embedded index."""
 
-import socket
 import subprocess
 import time
 import urllib.error
@@ -12,7 +11,7 @@ from pathlib import Path
 import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
-from helpers import run_ingest, stop_process
+from helpers import free_port, run_ingest, stop_process
 
 from ingest.documents import SUPPORTED_SUFFIXES
 from rag.settings import PROJECT_ROOT, Settings
@@ -32,12 +31,6 @@ class ChromaServer:
 
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def heartbeat_answers(port: int) -> bool:
