@@ -112,7 +112,8 @@ def _choose_support(
         start, end, _ = support.supporting_span(passage_index, [index])
         passage = passages[passage_index]
         same_language = passage.metadata.get("lang", lang) == lang
-        cited = Cited(passage.text[start:end], passage.text, citation_fields(passage.metadata), same_language)
+        kind = str(passage.metadata.get("kind") or "")
+        cited = Cited(passage.text[start:end], passage.text, citation_fields(passage.metadata), same_language, kind)
         found = contradiction(text, cited, question)
         if found is None:
             conflicting = {p for p, _, _ in findings}

@@ -7,7 +7,9 @@ sollte, identische Gedankenwelten … zu schaffen". Three kinds of disagreement 
 - figure: a figure of the claim that neither the cited passage nor its citation fields contain, or
   that the passage says of something else ("16 Neukunden" where its 16 are "Termine");
 - person: a person the cited passage does not name, or, when the question asks who wrote the
-  document and the sentence is not about another work, a person who is not its author.
+  document and the sentence is not about another work, a person who is not its author;
+- work: the question asks who wrote a kind of work ("the blog article") the cited document is not
+  (a paper's record): its authors are no answer.
 """
 
 import re
@@ -41,6 +43,11 @@ AUTHORSHIP = re.compile(
 )
 # The work a question asks about: the one or two words after a determiner ("den Blogartikel", "the 2007 study").
 DOCUMENT_NOUN = re.compile(r"\b(?:den|die|das|dem|des|diesen|diese|dieses|the|this)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
+# A work noun in a question and the document kinds (front matter `kind`) it can mean.
+WORK_NOUNS = [
+    (re.compile(r"\bblog|\bpost\b", re.IGNORECASE), ("blog", "web")),
+    (re.compile(r"\b(?:studie|study|paper|abstract)", re.IGNORECASE), ("abstract",)),
+]
 ACADEMIC_TITLE = re.compile(r"\b(?:Prof|Dr|Professor|Professorin|Dipl)\.?\s+(?:Dr\.\s+)?((?:[A-ZÄÖÜ][\w-]+\s*){1,3})")
 NAME_WITH_YEAR = re.compile(r"\b([A-ZÄÖÜ][\w-]+)(?:\s+(?:und|and|&)\s+([A-ZÄÖÜ][\w-]+))?\s*\((?:19|20)\d\d\b")
 # Claim words this close to a figure say what it counts ("16 Neukunden", "Anrufe binnen 48 Stunden").
@@ -58,7 +65,7 @@ UNITS = frozenset(
 
 @dataclass(frozen=True)
 class Contradiction:
-    kind: str  # "polarity", "figure", "person" or "author"
+    kind: str  # "polarity", "figure", "person", "author" or "work"
     detail: str
     says_otherwise: str = ""  # for polarity: the passage sentence that says what is right
 
@@ -72,6 +79,7 @@ class Cited:
     passage: str
     fields: dict[str, str]
     same_language: bool = True
+    kind: str = ""  # the document's kind: "blog", "abstract", "web", or unknown
 
 
 def contradiction(claim: str, cited: Cited, question: str) -> Contradiction | None:
@@ -185,10 +193,21 @@ def _person(claim: str, cited: Cited, question: str) -> Contradiction | None:
         return None
     author = set(WORD.findall(fields.get("author", "")))
     if AUTHORSHIP.search(question) and not _names_the_document(cited.sentence, question):
+        asked_kinds = _asked_kinds(question)
+        if asked_kinds and cited.kind and cited.kind not in asked_kinds:
+            return Contradiction(
+                "work", f"the question asks about a {'/'.join(sorted(asked_kinds))}, not a {cited.kind}"
+            )
         wrong = named - author
         return Contradiction("author", f"not the author: {', '.join(sorted(wrong))}") if wrong else None
     unnamed = named - set(WORD.findall(passage)) - author
     return Contradiction("person", f"not named in the passage: {', '.join(sorted(unnamed))}") if unnamed else None
+
+
+def _asked_kinds(question: str) -> set[str]:
+    """The document kinds a question's work noun stands for ("den Blogartikel" → blog or web page)."""
+    nouns = " ".join(word for match in DOCUMENT_NOUN.finditer(question) for word in match.groups() if word)
+    return {kind for pattern, kinds in WORK_NOUNS for kind in kinds if pattern.search(nouns)}
 
 
 def matching_region(claim: str, sentence: str) -> list[str] | None:

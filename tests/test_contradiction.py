@@ -19,7 +19,13 @@ FACTORS = (
     "voneinander lernen können."
 )
 SLA = "Laut SLA meldet sich der Vertrieb bei Kessler binnen 24 Stunden bei jedem qualifizierten Lead, 350 pro Quartal."
-BLOG = {"title": "Marketing und Vertrieb (Teil 1)", "author": "Andreas (#derNabicht)", "lang": "de", "source": "b.md"}
+BLOG = {
+    "title": "Marketing und Vertrieb (Teil 1)",
+    "author": "Andreas (#derNabicht)",
+    "lang": "de",
+    "source": "b.md",
+    "kind": "blog",
+}
 THRESHOLD = 0.4
 
 
@@ -72,6 +78,25 @@ def test_the_wrong_person_as_author_is_corrected_to_the_documents_author(embedde
     text, citations = verify(answer, [passage(0, FACTORS, **BLOG)], embedder, THRESHOLD, question, "de")
     assert "Baumgarth" not in text and "Andreas (#derNabicht) [1]" in text, text
     assert len(citations) == 1
+
+
+def test_the_authors_of_a_paper_record_are_no_answer_to_who_wrote_the_blog_article(embedder) -> None:
+    record = (
+        "Der Beitrag untersucht die Schnittstelle zwischen Verkauf und Marketing und identifiziert vier "
+        "Gegenstandsfelder, in denen beide Funktionen voneinander lernen können."
+    )
+    paper = {"title": "Zusammenarbeit von Verkauf und Marketing – reloaded", "kind": "abstract"}
+    paper |= {"author": "Carsten Baumgarth; Lars Binckebanck", "lang": "de"}
+    answer = "The blog article was written by Carsten Baumgarth and Lars Binckebanck [1]."
+    question = "Who wrote the blog article about marketing and sales?"
+    passages = [passage(0, record, **paper), passage(1, FACTORS, **BLOG)]
+    text, citations = verify(answer, passages, embedder, THRESHOLD, question, "en")
+    assert text == "Andreas (#derNabicht) [1].", "corrected to the blog article's author"
+    assert [c.passage.metadata["kind"] for c in citations] == ["blog"]
+    found = contradiction(answer, Cited(record, record, paper, kind="abstract"), question)
+    assert found is not None and found.kind == "work"
+    study_question = "Who wrote the study on the four fields?"
+    assert contradiction(answer, Cited(record, record, paper, kind="abstract"), study_question) is None
 
 
 def test_the_authors_of_a_study_the_sentence_names_stand(embedder) -> None:
