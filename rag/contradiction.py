@@ -50,8 +50,6 @@ WORK_NOUNS = [
 ]
 ACADEMIC_TITLE = re.compile(r"\b(?:Prof|Dr|Professor|Professorin|Dipl)\.?\s+(?:Dr\.\s+)?((?:[A-ZÄÖÜ][\w-]+\s*){1,3})")
 NAME_WITH_YEAR = re.compile(r"\b([A-ZÄÖÜ][\w-]+)(?:\s+(?:und|and|&)\s+([A-ZÄÖÜ][\w-]+))?\s*\((?:19|20)\d\d\b")
-# Claim words this close to a figure say what it counts ("16 Neukunden", "Anrufe binnen 48 Stunden").
-FIGURE_REACH = 3
 # A sentence with this few words besides figures takes what it counts from the sentence before it.
 SHORT_SENTENCE = 6
 # Units say how a figure is measured, not what it counts: "42 Mio. Euro" of turnover is no budget.
@@ -162,16 +160,10 @@ def _figure(claim: str, cited: Cited, question: str) -> Contradiction | None:
 
 
 def _said_of(digits: str, claim: str, passage: str) -> bool:
-    """The passage has the figure in a sentence sharing a word with what the claim says it counts
-    (the words around it, units left out); a short sentence ("Zuletzt waren es 16.") with the one before it."""
-    words = claim.split()
-    counted = {
-        stem
-        for i, word in enumerate(words)
-        if digits in figures(word)
-        for stem in tokenize(" ".join(words[max(0, i - FIGURE_REACH) : i] + words[i + 1 : i + 1 + FIGURE_REACH]))
-        if not stem.isdigit() and stem not in UNITS
-    }
+    """The passage has the figure in a sentence sharing a word with the claim (units left out: they
+    say how a figure is measured, not what it counts); a short sentence ("Zuletzt waren es 16.")
+    together with the one before it."""
+    counted = {stem for stem in tokenize(claim) if not stem.isdigit() and stem not in UNITS}
     if not counted:
         return True
     sentences = [passage[start:end] for start, end in sentence_spans(passage)]

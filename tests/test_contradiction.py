@@ -213,3 +213,12 @@ def test_a_verdict_citing_the_sentence_that_only_raises_the_question_is_read_aga
     assert len(citations) == 1
     introduction = STUDIES.split(": ")[0]
     assert contradiction("Ja, sie sollten sich angleichen", Cited(introduction, STUDIES, {}), question) is None
+
+
+def test_a_reference_read_out_in_other_words_stands() -> None:
+    record = (
+        "Homburg, C., Jensen, O. & Krohmer, H. (2008). Configurations of Marketing and Sales: A Taxonomy. "
+        "Journal of Marketing, 72(2), 133–154."
+    )
+    claim = 'Die Taxonomie von Homburg, Jensen und Krohmer erschien im "Journal of Marketing", Band 72, Seiten 133-154'
+    assert contradiction(claim, Cited(record, record, {}), "In welcher Zeitschrift und welchem Band?") is None
