@@ -23,7 +23,6 @@ class Focus:
         question_words = set(tokenize(question))
         overlap = np.array([len(question_words & set(tokenize(t))) / max(len(question_words), 1) for t in texts])
         self.scores = (vectors[1:] @ vectors[0] + overlap) / 2
-        self._position = {pair: k for k, pair in enumerate(self.flat)}
         self.quotable = [_quotable(t) for t in texts]
 
     def _sentence(self, passage_index: int, sentence_index: int) -> str:
@@ -31,42 +30,26 @@ class Focus:
         return self.passages[passage_index].text[start:end]
 
     def excerpts(self, budget: int) -> list[str]:
-        """Each passage cut to consecutive sentences around its most relevant one (the sentences near
-        an answer usually carry its subject). Every passage keeps its best sentence; the rest of
-        `budget` characters goes to the most relevant neighbouring sentence of any passage, so the
-        sentence after an answer's introduction in a relevant passage comes before the filler of an
-        irrelevant one."""
+        """Each passage cut to its share of `budget` characters: consecutive sentences around its most
+        relevant one (the sentences near an answer usually carry its subject)."""
         share = budget // max(len(self.passages), 1)
-        windows = [self._best_sentence(p) for p in range(len(self.passages))]
-        texts = [self._text(p, low, high, share) for p, (low, high) in enumerate(windows)]
-        while True:
-            grown = [
-                (self._score(p, i), p, self._text(p, min(low, i), max(high, i), share), (min(low, i), max(high, i)))
-                for p, (low, high) in enumerate(windows)
-                for i in (low - 1, high + 1)
-                if 0 <= i < len(self.spans[p])
-            ]
-            used = sum(map(len, texts))
-            fitting = [g for g in grown if used - len(texts[g[1]]) + len(g[2]) <= budget]
-            if not fitting:
-                return texts
-            _, p, texts[p], windows[p] = max(fitting, key=lambda g: g[0])
+        return [self._excerpt(p, share) for p in range(len(self.passages))]
 
-    def _score(self, passage_index: int, sentence_index: int) -> float:
-        return float(self.scores[self._position[passage_index, sentence_index]])
-
-    def _best_sentence(self, passage_index: int) -> tuple[int, int]:
-        best = max(range(len(self.spans[passage_index])), key=lambda i: self._score(passage_index, i))
-        return best, best
-
-    def _text(self, passage_index: int, low: int, high: int, limit: int) -> str:
-        """The window's text; the whole passage if the window holds all its sentences; a single
-        sentence longer than `limit` cut at a word."""
+    def _excerpt(self, passage_index: int, limit: int) -> str:
         text, spans = self.passages[passage_index].text, self.spans[passage_index]
-        if low == 0 and high == len(spans) - 1 and len(text) <= limit:
+        if len(text) <= limit:
             return text
-        if low == high and spans[low][1] - spans[low][0] > limit:
+        scores = [self.scores[k] for k, (p, _) in enumerate(self.flat) if p == passage_index]
+        low = high = int(np.argmax(scores))
+        if spans[low][1] - spans[low][0] > limit:
             return text[spans[low][0] : spans[low][0] + limit].rsplit(" ", 1)[0]
+        while True:
+            candidates = [i for i in (low - 1, high + 1) if 0 <= i < len(spans)]
+            candidates = [i for i in candidates if spans[max(high, i)][1] - spans[min(low, i)][0] <= limit]
+            if not candidates:
+                break
+            pick = max(candidates, key=lambda i: scores[i])
+            low, high = min(low, pick), max(high, pick)
         return text[spans[low][0] : spans[high][1]]
 
     def best_sentences(self, count: int, threshold: float) -> list[tuple[int, int, int]]:
