@@ -64,6 +64,11 @@ def chunk_id(doc_id: str, content_hash: str, number: int) -> str:
     return f"{doc_id}:{content_hash[:16]}:{number}"
 
 
+def content_key(chunk_id: str) -> str:
+    """What chunks of byte-identical documents share: the content hash and the chunk's number."""
+    return chunk_id.split(":", 1)[1]
+
+
 class Registry:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from rag.embedders import Embedder
 from rag.lexical import LexicalIndex
-from rag.registry import DocumentRecord, Registry
+from rag.registry import DocumentRecord, Registry, content_key
 from rag.store import StoredChunk, VectorStore
 
 # Part of the lexical fingerprint: a saved index of an older format (chunk-level word counts) is rebuilt.
@@ -109,7 +109,8 @@ class Retriever:
             scores = self._fuse([(hit.chunk_id, hit.score) for hit in dense], lexical_hits)
             for chunk_id, score in scores.items():
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + query.weight * score
-        top = sorted(fused, key=lambda cid: (-fused[cid], -best_dense.get(cid, 0.0)))[:k]
+        ranked = sorted(fused, key=lambda cid: (-fused[cid], -best_dense.get(cid, 0.0)))
+        top = _distinct(ranked)[:k]
         missing = [cid for cid in top if cid not in found]
         if missing:
             found.update({chunk.chunk_id: chunk for chunk in self.store.get(missing)})
@@ -176,6 +177,18 @@ def current_lexical_index(store: VectorStore, documents: dict[str, DocumentRecor
     built = LexicalIndex.build(chunks, fingerprint)
     built.save(folder)
     return built
+
+
+def _distinct(chunk_ids: list[str]) -> list[str]:
+    """The first of chunks with the same content: the same file ingested from two places (a moved
+    project, a second checkout) is one passage, not two of the five."""
+    seen: set[str] = set()
+    distinct = []
+    for cid in chunk_ids:
+        if content_key(cid) not in seen:
+            seen.add(content_key(cid))
+            distinct.append(cid)
+    return distinct
 
 
 def _min_max(ranking: list[tuple[str, float]]) -> dict[str, float]:

@@ -1,6 +1,7 @@
 """Retrieval and answering on a real index of the shipped corpus (extractive generator: no model)."""
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from rag.components import open_assistant, open_retriever
 from rag.prompts import not_covered
 from rag.registry import lexical_path
 from rag.retrieval import Query
-from rag.settings import Settings
+from rag.settings import PROJECT_ROOT, Settings
 from rag.store import open_store
 
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
@@ -55,6 +56,18 @@ def test_chunks_of_a_version_the_registry_does_not_list_are_never_returned(tmp_p
     store = open_store(settings, retriever.embedder.name, retriever.embedder.dim)
     store.upsert(["leftover"], retriever.embedder.embed([real.text]), [real.text], [leftover])
     assert "leftover" not in [p.chunk_id for p in retriever.search([Query(FIVE_FACTORS)], 10)]
+
+
+def test_the_same_file_ingested_from_two_checkouts_is_one_passage(tmp_path: Path) -> None:
+    """Document ids are absolute paths: a moved project or a second checkout adds every file again."""
+    settings = Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "data" / "index")
+    for checkout in ("old-checkout", "new-checkout"):
+        shutil.copytree(PROJECT_ROOT / "corpus", tmp_path / checkout / "corpus")
+        report, _ = run_ingest(settings, [tmp_path / checkout / "corpus"])
+        assert report.failed == 0
+    passages = open_retriever(settings).search([Query(FIVE_FACTORS)], 5)
+    assert len(passages) == 5
+    assert len({(p.metadata["content_hash"], p.text) for p in passages}) == 5, [p.chunk_id for p in passages]
 
 
 def test_the_lexical_index_is_saved_and_follows_new_documents(tmp_path: Path) -> None:
