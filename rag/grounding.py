@@ -15,6 +15,8 @@ from rag.lexical import tokenize
 
 # A word in at most this many documents is an identifier, not a topic word.
 RARE_DOCUMENTS = 2
+# Acronyms up to this length may be spelled out in a document instead.
+ACRONYM_LETTERS = 5
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 WORD = r"[A-ZÄÖÜ][\w-]*"
 NAME_PATTERNS = [
@@ -36,8 +38,18 @@ def identifiers(question: str, lang: str, document_frequency: Callable[[str], in
 
 
 def names_all(document: str, wanted: set[str]) -> bool:
-    """The document (its text and citation fields) contains every identifier in `wanted`."""
-    return wanted <= set(tokenize(document)) | figures(document)
+    """The document (its text and citation fields) contains every identifier in `wanted`; a short
+    one also counts when spelled out ("SLA": "Service Level Agreement")."""
+    missing = wanted - set(tokenize(document)) - figures(document)
+    return all(_spelled_out(word, document) for word in missing)
+
+
+def _spelled_out(acronym: str, document: str) -> bool:
+    """Capitalised words in a row whose initials spell the acronym."""
+    if not (acronym.isalpha() and 2 <= len(acronym) <= ACRONYM_LETTERS):
+        return False
+    words = r"[\s-]+".join(rf"{re.escape(letter.upper())}\w*" for letter in acronym)
+    return re.search(rf"\b{words}\b", document) is not None
 
 
 def figures(text: str) -> set[str]:

@@ -275,6 +275,27 @@ def test_a_company_named_in_every_chunk_of_its_long_article_still_selects_that_a
     assert {p.metadata["title"] for p in answer.retrieved} == {"Lead-Prozess bei Kessler Antriebstechnik"}
 
 
+def test_an_acronym_the_document_spells_out_still_names_its_subject(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "report.md").write_text(
+        "# B2B-Schnittstellenreport 2022\n\nFür den Report wurden 412 Vertriebs- und Marketingleiter befragt. "
+        "Nur 21 % der Unternehmen haben ein schriftliches Service Level Agreement für die Übergabe von Leads, "
+        "ein gemeinsames CRM nutzen 68 %.\n",
+        encoding="utf-8",
+    )
+    (folder / "kessler.md").write_text(
+        "# Lead-SLA bei Kessler Antriebstechnik\n\nDas SLA regelt: Der Vertrieb ruft jeden Lead binnen 24 Stunden "
+        "an.\n",
+        encoding="utf-8",
+    )
+    settings = indexed_settings(tmp_path / "data", folder)
+    assistant, spy = spy_assistant(settings, "Nur 21 % der Unternehmen haben ein schriftliches SLA [1].")
+    answer = assistant.ask("Wie viele Unternehmen hatten laut Schnittstellenreport 2022 ein schriftliches SLA?")
+    assert answer.abstain_reason != "off_subject" and spy.calls, "the report names the SLA as Service Level Agreement"
+    assert "Schnittstellenreport 2022" in spy.calls[0][1]["content"] and not answer.abstained
+
+
 def test_a_figure_no_retrieved_document_names_is_declined_without_the_model(two_companies: Settings) -> None:
     assistant, spy = spy_assistant(two_companies, "Im Jahr 2019 waren es 350 Leads [1].")
     answer = assistant.ask("Wie viele Leads lieferte das Marketing bei Kessler im Jahr 2019?")
