@@ -192,8 +192,19 @@ def _person(claim: str, cited: Cited, question: str) -> Contradiction | None:
             )
         wrong = named - author
         return Contradiction("author", f"not the author: {', '.join(sorted(wrong))}") if wrong else None
-    unnamed = named - set(WORD.findall(passage)) - author
+    in_passage = set(WORD.findall(passage))
+    unnamed = {name for name in named - in_passage - author if not _initialled(name, named & in_passage, passage)}
     return Contradiction("person", f"not named in the passage: {', '.join(sorted(unnamed))}") if unnamed else None
+
+
+def _initialled(first_name: str, surnames: set[str], passage: str) -> bool:
+    """The passage gives the first name as its initial next to a surname of the claim ("Binckebanck,
+    L." or "L. Binckebanck" for "Lars Binckebanck"), as references do."""
+    initial = re.escape(first_name[0])
+    return any(
+        re.search(rf"\b{initial}\.\s*{re.escape(surname)}\b|\b{re.escape(surname)},\s*{initial}\.", passage)
+        for surname in surnames
+    )
 
 
 def _asked_kinds(question: str) -> set[str]:

@@ -222,3 +222,11 @@ def test_a_reference_read_out_in_other_words_stands() -> None:
     )
     claim = 'Die Taxonomie von Homburg, Jensen und Krohmer erschien im "Journal of Marketing", Band 72, Seiten 133-154'
     assert contradiction(claim, Cited(record, record, {}), "In welcher Zeitschrift und welchem Band?") is None
+
+
+def test_a_first_name_the_reference_gives_as_an_initial_is_named() -> None:
+    reference = "Baumgarth, C. & Binckebanck, L. (2011). In: Binckebanck, L. (Hrsg.): Verkaufen nach der Krise"
+    claim = 'Der Beitrag erschien in "Verkaufen nach der Krise" von Prof. Lars Binckebanck'
+    assert contradiction(claim, Cited(reference, reference, {}), "Wo erschien der Beitrag?") is None
+    other = claim.replace("Lars Binckebanck", "Lars Homburg")
+    assert contradiction(other, Cited(reference, reference, {}), "Wo erschien der Beitrag?") is not None
