@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.contradiction import Cited, contradiction
+from rag.contradiction import Cited, asked_kinds, contradiction
 from rag.embedders import Embedder
 from rag.grounding import figures
 from rag.lexical import tokenize
@@ -128,8 +128,21 @@ def _choose_support(
         if found.kind == "polarity" and passage.metadata.get("lang", lang) == lang:
             claim.markers, claim.replacement = [passage_index], found.says_otherwise.strip()
             return
+    if any(found.kind == "work" for _, found, _ in findings) and _cite_author_of_asked_work(claim, passages, question):
+        return
     if findings:
         claim.replacement = ""
+
+
+def _cite_author_of_asked_work(claim: _Claim, passages: list[Passage], question: str) -> bool:
+    """Asked who wrote the blog article, a claim citing another kind of document is answered with the
+    author of the first passage of the asked kind, cited to it; False if none is among the passages."""
+    kinds = asked_kinds(question)
+    for index, passage in enumerate(passages):
+        if passage.metadata.get("kind") in kinds and passage.metadata.get("author"):
+            claim.markers, claim.replacement = [index], str(passage.metadata["author"])
+            return True
+    return False
 
 
 def _claims(answer: str, passage_count: int) -> list[_Claim]:

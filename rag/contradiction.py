@@ -179,17 +179,16 @@ def _said_of(digits: str, claim: str, passage: str) -> bool:
 
 def _person(claim: str, cited: Cited, question: str) -> Contradiction | None:
     passage, fields = cited.passage, cited.fields
+    asked = asked_kinds(question) if AUTHORSHIP.search(question) else set()
+    if asked and cited.kind and cited.kind not in asked:
+        # A paper's record that mentions "the blog article" does not say who wrote it.
+        return Contradiction("work", f"asks about a {'/'.join(sorted(asked))}, not a {cited.kind}")
     known = person_names(passage) | person_names(fields.get("author", ""), listed=True)
     named = {word for word in WORD.findall(claim) if word in known} | person_names(claim)
     if not named:
         return None
     author = set(WORD.findall(fields.get("author", "")))
     if AUTHORSHIP.search(question) and not _names_the_document(cited.sentence, question):
-        asked_kinds = _asked_kinds(question)
-        if asked_kinds and cited.kind and cited.kind not in asked_kinds:
-            return Contradiction(
-                "work", f"the question asks about a {'/'.join(sorted(asked_kinds))}, not a {cited.kind}"
-            )
         wrong = named - author
         return Contradiction("author", f"not the author: {', '.join(sorted(wrong))}") if wrong else None
     in_passage = set(WORD.findall(passage))
@@ -207,7 +206,7 @@ def _initialled(first_name: str, surnames: set[str], passage: str) -> bool:
     )
 
 
-def _asked_kinds(question: str) -> set[str]:
+def asked_kinds(question: str) -> set[str]:
     """The document kinds a question's work noun stands for ("den Blogartikel" → blog or web page)."""
     nouns = " ".join(word for match in DOCUMENT_NOUN.finditer(question) for word in match.groups() if word)
     return {kind for pattern, kinds in WORK_NOUNS for kind in kinds if pattern.search(nouns)}

@@ -230,3 +230,18 @@ def test_a_first_name_the_reference_gives_as_an_initial_is_named() -> None:
     assert contradiction(claim, Cited(reference, reference, {}), "Wo erschien der Beitrag?") is None
     other = claim.replace("Lars Binckebanck", "Lars Homburg")
     assert contradiction(other, Cited(reference, reference, {}), "Wo erschien der Beitrag?") is not None
+
+
+def test_who_wrote_the_blog_article_is_not_cited_to_a_record_that_mentions_the_blog_article(embedder) -> None:
+    record = (
+        'This record is our own summary of what the blog article "Marketing und Vertrieb (Teil 1)" reports about '
+        "this study. It is not the authors' abstract."
+    )
+    paper = {"title": "The Thought Worlds of Marketing and Sales", "author": "Christian Homburg; Ove Jensen"}
+    paper |= {"kind": "abstract", "lang": "en"}
+    answer = "Andreas #derNabicht wrote the blog article about marketing and sales [1]."
+    question = "Who wrote the blog article about marketing and sales?"
+    text, citations = verify(
+        answer, [passage(0, record, **paper), passage(1, FACTORS, **BLOG)], embedder, 0.4, question, "en"
+    )
+    assert "Andreas" in text and [c.passage.metadata["kind"] for c in citations] == ["blog"], text
