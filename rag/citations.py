@@ -111,10 +111,7 @@ def _choose_support(
     for passage_index in own + [p for p in supporting if p not in own]:
         start, end, _ = support.supporting_span(passage_index, [index])
         passage = passages[passage_index]
-        same_language = passage.metadata.get("lang", lang) == lang
-        kind = str(passage.metadata.get("kind") or "")
-        cited = Cited(passage.text[start:end], passage.text, citation_fields(passage.metadata), same_language, kind)
-        found = contradiction(text, cited, question)
+        found = contradiction(text, _cited(passage, start, end, lang), question)
         if found is None:
             conflicting = {p for p, _, _ in findings}
             claim.markers = [p for p in own if p not in conflicting] if passage_index in own else [passage_index]
@@ -125,13 +122,25 @@ def _choose_support(
         if found.kind == "author" and passage.metadata.get("author"):
             claim.markers, claim.replacement = [passage_index], str(passage.metadata["author"])
             return
-        if found.kind == "polarity" and passage.metadata.get("lang", lang) == lang:
+        if found.kind == "polarity" and _in_language(passage, lang):
             claim.markers, claim.replacement = [passage_index], found.says_otherwise.strip()
             return
     if any(found.kind == "work" for _, found, _ in findings) and _cite_author_of_asked_work(claim, passages, question):
         return
     if findings:
         claim.replacement = ""
+
+
+def _cited(passage: Passage, start: int, end: int, lang: str) -> Cited:
+    """The passage sentence passage.text[start:end] as the contradiction check reads it."""
+    kind = str(passage.metadata.get("kind") or "")
+    return Cited(
+        passage.text[start:end], passage.text, citation_fields(passage.metadata), _in_language(passage, lang), kind
+    )
+
+
+def _in_language(passage: Passage, lang: str) -> bool:
+    return passage.metadata.get("lang", lang) == lang
 
 
 def _cite_author_of_asked_work(claim: _Claim, passages: list[Passage], question: str) -> bool:

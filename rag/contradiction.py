@@ -179,7 +179,8 @@ def _said_of(digits: str, claim: str, passage: str) -> bool:
 
 def _person(claim: str, cited: Cited, question: str) -> Contradiction | None:
     passage, fields = cited.passage, cited.fields
-    asked = asked_kinds(question) if AUTHORSHIP.search(question) else set()
+    asks_author = bool(AUTHORSHIP.search(question))
+    asked = asked_kinds(question) if asks_author else set()
     if asked and cited.kind and cited.kind not in asked:
         # A paper's record that mentions "the blog article" does not say who wrote it.
         return Contradiction("work", f"asks about a {'/'.join(sorted(asked))}, not a {cited.kind}")
@@ -188,7 +189,7 @@ def _person(claim: str, cited: Cited, question: str) -> Contradiction | None:
     if not named:
         return None
     author = set(WORD.findall(fields.get("author", "")))
-    if AUTHORSHIP.search(question) and not _names_the_document(cited.sentence, question):
+    if asks_author and not _names_the_document(cited.sentence, question):
         wrong = named - author
         return Contradiction("author", f"not the author: {', '.join(sorted(wrong))}") if wrong else None
     in_passage = set(WORD.findall(passage))

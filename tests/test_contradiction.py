@@ -80,23 +80,72 @@ def test_the_wrong_person_as_author_is_corrected_to_the_documents_author(embedde
     assert len(citations) == 1
 
 
-def test_the_authors_of_a_paper_record_are_no_answer_to_who_wrote_the_blog_article(embedder) -> None:
-    record = (
-        "Der Beitrag untersucht die Schnittstelle zwischen Verkauf und Marketing und identifiziert vier "
-        "Gegenstandsfelder, in denen beide Funktionen voneinander lernen können."
-    )
-    paper = {"title": "Zusammenarbeit von Verkauf und Marketing – reloaded", "kind": "abstract"}
-    paper |= {"author": "Carsten Baumgarth; Lars Binckebanck", "lang": "de"}
-    answer = "The blog article was written by Carsten Baumgarth and Lars Binckebanck [1]."
-    question = "Who wrote the blog article about marketing and sales?"
-    passages = [passage(0, record, **paper), passage(1, FACTORS, **BLOG)]
-    text, citations = verify(answer, passages, embedder, THRESHOLD, question, "en")
+FOUR_FIELDS_RECORD_TEXT = (
+    "Der Beitrag untersucht die Schnittstelle zwischen Verkauf und Marketing und identifiziert vier "
+    "Gegenstandsfelder, in denen beide Funktionen voneinander lernen können."
+)
+FOUR_FIELDS_RECORD = {
+    "title": "Zusammenarbeit von Verkauf und Marketing – reloaded",
+    "author": "Carsten Baumgarth; Lars Binckebanck",
+    "kind": "abstract",
+    "lang": "de",
+}
+THOUGHT_WORLDS_RECORD_TEXT = (
+    'This record is our own summary of what the blog article "Marketing und Vertrieb (Teil 1)" reports about '
+    "this study. It is not the authors' abstract."
+)
+THOUGHT_WORLDS_RECORD = {
+    "title": "The Thought Worlds of Marketing and Sales",
+    "author": "Christian Homburg; Ove Jensen",
+    "kind": "abstract",
+    "lang": "en",
+}
+BLOG_QUESTION = "Who wrote the blog article about marketing and sales?"
+
+
+@pytest.mark.parametrize(
+    ("record", "record_fields", "answer"),
+    [
+        # the record's own authors given for the blog article
+        (
+            FOUR_FIELDS_RECORD_TEXT,
+            FOUR_FIELDS_RECORD,
+            "The blog article was written by Carsten Baumgarth and Lars Binckebanck [1].",
+        ),
+        # the right name, cited to a record whose sentence mentions the blog article
+        (
+            THOUGHT_WORLDS_RECORD_TEXT,
+            THOUGHT_WORLDS_RECORD,
+            "Andreas #derNabicht wrote the blog article about marketing and sales [1].",
+        ),
+    ],
+)
+def test_who_wrote_the_blog_article_is_answered_from_the_blog_not_a_paper_record(
+    embedder, record: str, record_fields: dict[str, str], answer: str
+) -> None:
+    passages = [passage(0, record, **record_fields), passage(1, FACTORS, **BLOG)]
+    text, citations = verify(answer, passages, embedder, THRESHOLD, BLOG_QUESTION, "en")
     assert text == "Andreas (#derNabicht) [1].", "corrected to the blog article's author"
     assert [c.passage.metadata["kind"] for c in citations] == ["blog"]
-    found = contradiction(answer, Cited(record, record, paper, kind="abstract"), question)
+
+
+def test_a_record_is_another_kind_of_work_than_the_blog_article_but_the_study_asked_about() -> None:
+    answer = "The blog article was written by Carsten Baumgarth and Lars Binckebanck [1]."
+    found = contradiction(
+        answer,
+        Cited(FOUR_FIELDS_RECORD_TEXT, FOUR_FIELDS_RECORD_TEXT, FOUR_FIELDS_RECORD, kind="abstract"),
+        BLOG_QUESTION,
+    )
     assert found is not None and found.kind == "work"
     study_question = "Who wrote the study on the four fields?"
-    assert contradiction(answer, Cited(record, record, paper, kind="abstract"), study_question) is None
+    assert (
+        contradiction(
+            answer,
+            Cited(FOUR_FIELDS_RECORD_TEXT, FOUR_FIELDS_RECORD_TEXT, FOUR_FIELDS_RECORD, kind="abstract"),
+            study_question,
+        )
+        is None
+    )
 
 
 def test_the_authors_of_a_study_the_sentence_names_stand(embedder) -> None:
@@ -230,18 +279,3 @@ def test_a_first_name_the_reference_gives_as_an_initial_is_named() -> None:
     assert contradiction(claim, Cited(reference, reference, {}), "Wo erschien der Beitrag?") is None
     other = claim.replace("Lars Binckebanck", "Lars Homburg")
     assert contradiction(other, Cited(reference, reference, {}), "Wo erschien der Beitrag?") is not None
-
-
-def test_who_wrote_the_blog_article_is_not_cited_to_a_record_that_mentions_the_blog_article(embedder) -> None:
-    record = (
-        'This record is our own summary of what the blog article "Marketing und Vertrieb (Teil 1)" reports about '
-        "this study. It is not the authors' abstract."
-    )
-    paper = {"title": "The Thought Worlds of Marketing and Sales", "author": "Christian Homburg; Ove Jensen"}
-    paper |= {"kind": "abstract", "lang": "en"}
-    answer = "Andreas #derNabicht wrote the blog article about marketing and sales [1]."
-    question = "Who wrote the blog article about marketing and sales?"
-    text, citations = verify(
-        answer, [passage(0, record, **paper), passage(1, FACTORS, **BLOG)], embedder, 0.4, question, "en"
-    )
-    assert "Andreas" in text and [c.passage.metadata["kind"] for c in citations] == ["blog"], text
