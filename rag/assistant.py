@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.announcement import complete_announced_list
 from rag.citations import Citation, verify
 from rag.embedders import Embedder
 from rag.focus import Focus
@@ -188,6 +189,9 @@ class Assistant:
             yield Token(token)
         verified, citations = verify(
             draft.text, passages, self.embedder, self.settings.support_threshold, standalone, lang
+        )
+        verified, citations, passages = complete_announced_list(
+            verified, citations, passages, standalone, lang, self.retriever.following
         )
         reason = self._abstain_reason(draft.text, citations, standalone, passages, lang)
         if reason is None and draft.second_try and not self._confirmed(standalone, citations, lang):

@@ -127,6 +127,14 @@ class Retriever:
             if cid in found
         ]
 
+    def following(self, passage: Passage) -> Passage | None:
+        """The chunk after `passage` in its document (ids end in the chunk's number), unscored."""
+        stem, _, number = passage.chunk_id.rpartition(":")
+        if not number.isdigit():
+            return None
+        chunks = self.store.get([f"{stem}:{int(number) + 1}"])
+        return Passage(chunks[0].chunk_id, chunks[0].text, chunks[0].metadata, 0.0, 0.0, 0.0) if chunks else None
+
     def document_frequency(self, token: str) -> int:
         """In how many current documents a (tokenized) word occurs."""
         lexical, _ = self._refresh()

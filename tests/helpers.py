@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from starlette.testclient import TestClient
 
 from api.routes import server_parts
 from ingest.pipeline import Ingestor, IngestReport
+from rag.assistant import Assistant
+from rag.components import open_assistant
 from rag.embedders import make_embedder
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import StoredChunk, open_store
@@ -326,3 +329,34 @@ def ask_and_open_the_first_card(page: Page, question: str) -> None:
     expect(marker).to_be_visible(timeout=120_000)
     marker.click()
     expect(answer.locator(".card").first).to_be_visible()
+
+
+class SpyGenerator:
+    """Stands in for a language model (none is needed here): scripted replies, and a record of calls."""
+
+    name = "spy"
+    uses_model = True
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.calls: list[list[dict]] = []
+        self.yes: float | None = None  # its verdict when asked whether cited sentences answer the question
+        self.checks: list[list[dict]] = []
+
+    def busy(self) -> bool:
+        return False
+
+    def yes_probability(self, messages: list[dict]) -> float | None:
+        self.checks.append(messages)
+        return self.yes
+
+    def stream(
+        self, messages: list[dict], max_tokens: int, wait: bool = True, side_task: bool = False
+    ) -> Iterator[str]:
+        self.calls.append(messages)
+        yield from re.findall(r"\S+\s*", self.replies.pop(0)) if self.replies else []
+
+
+def spy_assistant(settings: Settings, *replies: str) -> tuple[Assistant, SpyGenerator]:
+    spy = SpyGenerator(*replies)
+    return open_assistant(settings.model_copy(update={"translation_weight": 0.0}), spy), spy

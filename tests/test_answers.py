@@ -1,14 +1,12 @@
 """Retrieval and answering on a real index of the shipped corpus (extractive generator: no model)."""
 
-import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import indexed_settings, run_ingest
+from helpers import SpyGenerator, indexed_settings, run_ingest, spy_assistant
 
-from rag.assistant import Answer, Assistant, Done, QuestionError, Token
+from rag.assistant import Answer, Done, QuestionError, Token
 from rag.components import open_assistant, open_retriever
 from rag.prompts import not_covered
 from rag.registry import lexical_path
@@ -94,37 +92,6 @@ def test_extractive_answer_quotes_and_cites_the_passages(shipped: Settings) -> N
         assert supporting and supporting.rstrip(".!") in answer.answer, "an extractive answer quotes its support"
     assert answer.model == {"embedder": "use-multilingual", "generator": "extractive"}
     assert set(answer.timings_ms) == {"retrieve", "first_token", "total"}
-
-
-class SpyGenerator:
-    """Stands in for a language model (none is needed here): scripted replies, and a record of calls."""
-
-    name = "spy"
-    uses_model = True
-
-    def __init__(self, *replies: str) -> None:
-        self.replies = list(replies)
-        self.calls: list[list[dict]] = []
-        self.yes: float | None = None  # its verdict when asked whether cited sentences answer the question
-        self.checks: list[list[dict]] = []
-
-    def busy(self) -> bool:
-        return False
-
-    def yes_probability(self, messages: list[dict]) -> float | None:
-        self.checks.append(messages)
-        return self.yes
-
-    def stream(
-        self, messages: list[dict], max_tokens: int, wait: bool = True, side_task: bool = False
-    ) -> Iterator[str]:
-        self.calls.append(messages)
-        yield from re.findall(r"\S+\s*", self.replies.pop(0)) if self.replies else []
-
-
-def spy_assistant(settings: Settings, *replies: str) -> tuple[Assistant, SpyGenerator]:
-    spy = SpyGenerator(*replies)
-    return open_assistant(settings.model_copy(update={"translation_weight": 0.0}), spy), spy
 
 
 def test_an_off_topic_question_is_declined_without_calling_the_model(shipped: Settings) -> None:

@@ -49,12 +49,14 @@ def test_a_question_streams_an_answer_with_source_cards(browser: Browser, tmp_pa
         page.screenshot(path=ARTIFACTS / "chat-source-open.png", full_page=True)
 
 
-def test_the_shipped_articles_yes_no_and_author_questions_answer_as_the_article_says(
+def test_the_shipped_articles_yes_no_author_and_follow_up_questions_answer_as_the_article_says(
     browser: Browser, tmp_path: Path
 ) -> None:
-    """Issue 13's two shipped-corpus cases, default model: the study says identical thought worlds
+    """Issue 13's shipped-corpus cases, default model: the study says identical thought worlds
     should not be the aim (the model's "Ja"/"Nein, … sollten identische …" is replaced by the cited
-    sentence), and the blog article's author is the one in its author field."""
+    sentence), the blog article's author is the one in its author field, and "Und was lernt der
+    Vertrieb daraus?" after the five factors names what sales learns (the model restates the
+    sentence announcing the four fields; the listing after it completes the answer)."""
     with AppServer(tmp_path / "data") as app:
         page = browser.new_page(viewport={"width": 1280, "height": 1200}, locale="de-DE")
         page.goto(app.url)
@@ -70,6 +72,16 @@ def test_the_shipped_articles_yes_no_and_author_questions_answer_as_the_article_
         ask(page, "Wer hat den Blogartikel über Marketing und Vertrieb geschrieben?")
         expect(page.locator(ANSWER_DONE)).to_have_count(1, timeout=300_000)
         expect(answers.nth(1).locator("[data-testid='stMarkdownContainer']").first).to_contain_text("Andreas")
+        page.goto(app.url)
+        expect(page.locator("[data-testid='stChatInput'] textarea")).to_be_visible(timeout=60_000)
+        ask(page, "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?")
+        expect(page.locator(ANSWER_DONE)).to_have_count(1, timeout=300_000)
+        ask(page, "Und was lernt der Vertrieb daraus?")
+        expect(page.locator(ANSWER_DONE)).to_have_count(2, timeout=300_000)
+        learned = answers.nth(3).locator("[data-testid='stMarkdownContainer']").first
+        expect(learned).to_contain_text("Beziehungsmanagement")
+        expect(learned).to_contain_text("Markenwissen")
+        page.screenshot(path=ARTIFACTS / "chat-follow-up.png", full_page=True)
 
 
 def test_a_document_carrying_script_and_markup_renders_inert(browser: Browser, tmp_path: Path) -> None:
