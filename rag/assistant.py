@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.announcement import complete_announced_list
+from rag.asked import leaves_open
 from rag.citations import Citation, verify
 from rag.embedders import Embedder
 from rag.focus import Focus
@@ -65,7 +66,8 @@ class Answer:
     search_queries: list[str] = field(default_factory=list)
     # Why it abstained: "no_passage" (retrieval), "off_subject" (no passage's document names what
     # was asked about), "model" (said so, and a second try found nothing it confirmed) or
-    # "unsupported" (no claim backed by a passage, or a figure that no passage contains).
+    # "unsupported" (no claim backed by a passage, or a figure that no passage contains) or
+    # "unanswered" (it gives no amount where one was asked, or says the question back).
     abstain_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -193,7 +195,7 @@ class Assistant:
         verified, citations, passages = complete_announced_list(
             verified, citations, passages, standalone, lang, self.retriever.following
         )
-        reason = self._abstain_reason(draft.text, citations, standalone, passages, lang)
+        reason = self._abstain_reason(draft.text, verified, citations, standalone, passages, lang)
         if reason is None and draft.second_try and not self._confirmed(standalone, citations, lang):
             reason = "model"
         yield Done(answer(verified, citations, reason))
@@ -264,13 +266,16 @@ class Assistant:
         return " ".join([*fields.values(), *(chunk.text for chunk in chunks)])
 
     def _abstain_reason(
-        self, text: str, citations: list[Citation], question: str, passages: list[Passage], lang: str
+        self, text: str, shown: str, citations: list[Citation], question: str, passages: list[Passage], lang: str
     ) -> str | None:
+        """Why the model's `text`, verified into `shown`, is no answer (None if it is one)."""
         if _declines(text, lang):
             return "model"
         # A figure in no passage was made up, most often for a question the passages leave open.
         if not citations or invented_figures(text, [question, *map(_citable_text, passages)]):
             return "unsupported"
+        if leaves_open(question, shown):
+            return "unanswered"
         return None
 
     def _checked(self, question: str) -> str:

@@ -1,0 +1,68 @@
+"""Does the answer give what the question asks for, or does it leave the question open?
+
+For a question its passages leave open, a small model often writes a sentence about the subject
+instead: it gives no amount where one was asked ("Der neue Provisionssatz liegt zwischen den beiden
+alten Sätzen", "Eine dritte Ausgabe ist für 2024 angekündigt"), or it says the question back ("Die
+Falkenberg GmbH setzt CRM-Software ein" for "Welche CRM-Software setzt die Falkenberg GmbH ein?").
+Asked how many or how much, the answer must state a number (digits other than a year, or a number
+word); asked for a share or rate, a percentage or a fraction; asked who, what, which, when, where,
+why or how, at least one word the question does not have.
+"""
+
+import re
+
+from rag.lexical import tokenize
+
+AMOUNT_QUESTION = re.compile(
+    r"\b(?:wie\s+viele?|wie\s+hoch|um\s+wie\s+viel|how\s+(?:many|much)|by\s+how\s+much)\b", re.IGNORECASE
+)
+SHARE_QUESTION = re.compile(
+    r"\w*(?:anteil|quote|prozentsatz)\b|\b(?:rate|share|percentage|proportion|fraction)\b", re.IGNORECASE
+)
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+NUMBER_WORDS = (
+    r"eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|vierzig|fünfzig|sechzig|"
+    r"siebzig|achtzig|neunzig|hundert|tausend|dutzend|million\w*|milliarde\w*|verdoppel\w*|verdreifach\w*|"
+    r"halbiert|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|"
+    r"fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen|millions?|billions?|doubled|tripled|halved"
+)
+AMOUNT = re.compile(rf"(?<![A-Za-z])\d|\b(?:{NUMBER_WORDS})\b", re.IGNORECASE)
+SHARE = re.compile(
+    r"%|prozent|percent|hälfte|drittel|viertel|fünftel|zehntel|\bhalf\b|\bthirds?\b|\bquarters?\b|\bfifths?\b|"
+    r"\bjede[rsn]?\s+(?:zweite|dritte|vierte|fünfte|zehnte)|\bevery\s+(?:second|third|fourth|fifth|tenth)|"
+    r"\d\s+(?:von|of|out\s+of|aus)\s+\d|verdoppel|verdreifach|halbiert|doubled|tripled|halved",
+    re.IGNORECASE,
+)
+# A question after something ("Welche CRM-Software …?", "According to …, what …?"), not yes or no.
+WH_QUESTION = re.compile(
+    r"\b(?:wer|wen|wem|wessen|was|wann|wo|woher|wohin|womit|wofür|wozu|wie|welche[rsmn]?|warum|weshalb|wieso|"
+    r"who|whom|whose|what|when|where|which|why|how)\b",
+    re.IGNORECASE,
+)
+MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
+
+
+def leaves_open(question: str, answer: str) -> bool:
+    """The answer gives no amount, share or new word where the question asks for one."""
+    text = MARKER.sub(" ", answer)
+    return _misses_amount(question, YEAR.sub(" ", text)) or _says_the_question_back(question, text)
+
+
+def _misses_amount(question: str, text: str) -> bool:
+    if SHARE_QUESTION.search(question) and not SHARE.search(text):
+        return True
+    return bool(AMOUNT_QUESTION.search(question)) and not AMOUNT.search(text)
+
+
+def _says_the_question_back(question: str, text: str) -> bool:
+    """Every word of the answer is the question's (a yes/no question may be answered so)."""
+    if not WH_QUESTION.search(question):
+        return False
+    asked = set(tokenize(question))
+    return all(any(_same_word(word, other) for other in asked) for word in tokenize(text))
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Equal but for an ending the German stemmer leaves on English words ("use", "used")."""
+    shared = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return a == b or (shared >= 3 and shared >= max(len(a), len(b)) - 2)

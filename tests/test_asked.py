@@ -1,0 +1,97 @@
+"""An answer that gives no amount where one was asked, or says the question back, leaves the question
+open: replies as the small model writes them for questions its passages leave open, and right
+answers in the forms real articles use."""
+
+import pytest
+from helpers import indexed_settings, spy_assistant
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rag.asked import leaves_open
+from rag.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (
+            "Wie hoch ist der neue einheitliche Provisionssatz bei Heller & Roth?",
+            "Der neue einheitliche Provisionssatz bei Heller & Roth ist zwischen den beiden alten Sätzen [1].",
+        ),
+        (
+            "Wie viele Unternehmen wurden für die dritte Ausgabe des B2B-Schnittstellenreports befragt?",
+            "Die Quelle sagt, dass eine dritte Ausgabe des B2B-Schnittstellenreports für das Frühjahr 2024 "
+            "angekündigt ist [1].",
+        ),
+        (
+            "Welcher Anteil der Außendienst-Provision hängt bei Lorenz am Deckungsbeitrag?",
+            "Die Provision hängt nicht mehr nur am Umsatz, sondern zu einem Teil am Deckungsbeitrag [1].",
+        ),
+        (
+            "Wie hoch ist inzwischen die Abschlussquote der gescorten Leads?",
+            "Die Abschlussquote der gescorten Leads liegt bei rund 420 pro Quartal [1].",
+        ),
+        ("How many SDRs does Fennhoff employ in Q3?", "Fennhoff's SDR team works closely with the AEs in Q3 [1]."),
+        ("What share of leads did sales never call?", "Most marketing leads were never called back by sales [1]."),
+        (
+            "Welche CRM-Software setzt die Falkenberg Industrieservice GmbH ein?",
+            "Die Falkenberg Industrieservice GmbH setzt CRM-Software ein [1].",
+        ),
+        ("Which CRM vendors does Meridian use?", "Meridian uses CRM vendors [1]."),
+    ],
+)
+def test_no_asked_amount_or_the_question_said_back_leaves_it_open(question: str, answer: str) -> None:
+    assert leaves_open(question, answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Wie viele Mitarbeitende hat das RevOps-Team?", "Rund zwei Dutzend [1]."),
+        ("Wie viele Termine bucht ein SDR?", "412 [1]"),
+        ("Wie viel Budget hatte der Pilot?", "Das Budget lag bei 120.000 Euro [1]."),
+        ("Wie viele Rückgabecodes will Rotbach noch verwenden?", "Nur noch sechs statt acht [1]."),
+        ("Um wie viel stieg die Quote?", "Sie hat sich seit 2021 mehr als verdoppelt [1]."),
+        ("Welcher Anteil der Kontakte war veraltet?", "Etwa jeder dritte Kontakt war veraltet [1]."),
+        ("Welcher Anteil der Leads wurde bearbeitet?", "83 % der Marketing-Leads innerhalb von fünf Werktagen [1]."),
+        ("What share of deals were lost on price?", "Roughly a third of them [2]."),
+        ("What proportion of firms took part again?", "201 of 318 firms [1]."),
+        ("How many nurture tracks did Pemberton build?", "Eleven tracks with 6–8 emails each [1]."),
+        ("Wer hat den Blogartikel geschrieben?", "Andreas (#derNabicht) [1]."),
+        ("Wann findet das Signal-Review statt?", "Jeden Montag um halb zehn [1]."),
+        ("An wen berichtet das SDR-Team bei Fennhoff?", "Das SDR-Team bei Fennhoff berichtet an das Marketing [1]."),
+        # A yes/no question may be answered by saying its statement.
+        (
+            "Hat Kessler ein schriftliches SLA mit dem Vertrieb?",
+            "Kessler hat ein schriftliches SLA mit dem Vertrieb [1].",
+        ),
+    ],
+)
+def test_an_answer_stating_what_was_asked_stands(question: str, answer: str) -> None:
+    assert not leaves_open(question, answer)
+
+
+@given(
+    prefix=st.text(alphabet=st.characters(categories=["L", "Zs", "P"]), max_size=80),
+    number=st.integers(min_value=0, max_value=10**7).filter(lambda n: not 1900 <= n <= 2099),
+    style=st.sampled_from(["{:,}", "{:_}", "{}", "{} %", "{},5"]),
+)
+def test_any_number_other_than_a_year_answers_how_many(prefix: str, number: int, style: str) -> None:
+    figure = style.format(number).replace("_", ".")
+    assert not leaves_open("Wie viele Leads kamen aus dem Webinar?", f"{prefix} {figure} [1].")
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return indexed_settings(tmp_path_factory.mktemp("shipped"))
+
+
+def test_the_assistant_declines_a_supported_sentence_that_gives_no_asked_amount(shipped: Settings) -> None:
+    """The reply copies a passage sentence (supported, cited), but the question asked how many."""
+    reply = (
+        "Ganz konkret empfiehlt die Studie, Teamwork zwischen Marketing und Sales durch gemeinsame Arbeits- "
+        "und Planungsprozesse zu fördern [1]."
+    )
+    assistant, _ = spy_assistant(shipped, reply)
+    answer = assistant.ask("Wie viele gemeinsame Planungsprozesse empfiehlt die Konfigurationsstudie von 2008?")
+    assert answer.abstained and answer.abstain_reason == "unanswered" and answer.citations == []
