@@ -5,7 +5,8 @@ voneinander lernen können." shares the question's words, so a small model copie
 der Vertrieb?", but the items follow in the next sentences, often in the next chunk. When a cited
 sentence announces (a heading; a count before a plural noun or a closing colon, without listing) and
 the answer names none of the items, the listing that follows within LOOKAHEAD sentences of the same
-document is quoted after the answer and cited. An announcing sentence on the way extends the search
+document is quoted after the answer and cited, when the question asks what or which (a count
+announced is the answer to how many). An announcing sentence on the way extends the search
 ("## Das können … lernen", then "Sie haben vier … Felder gefunden", then the list). A listing from a
 chunk that was not retrieved joins the passages, so that every citation stays among them.
 """
@@ -13,6 +14,7 @@ chunk that was not retrieved joins the passages, so that every citation stays am
 import re
 from collections.abc import Callable
 
+from rag.asked import AMOUNT_QUESTION, SHARE_QUESTION
 from rag.citations import LIST_ITEM, MARKER_GROUP, Citation
 from rag.lexical import tokenize
 from rag.retrieval import Passage
@@ -36,6 +38,7 @@ ANNOUNCING = re.compile(
 NUMBERED_ITEM = re.compile(r"\(\d{1,2}\)|(?<![\w.,])\d{1,2}\)")
 CLOSING_PUNCTUATION = re.compile(r"[.!?…:;]+$")
 CONJUNCTION = re.compile(r"\b(?:und|sowie|oder|and|or)\b")
+THINGS_QUESTION = re.compile(r"\b(?:was|welche[rsmn]?|what|which)\b", re.IGNORECASE)
 # A stretch of a passage's text: (passage, start, end).
 Span = tuple[Passage, int, int]
 
@@ -50,6 +53,8 @@ def complete_announced_list(
 ) -> tuple[str, list[Citation], list[Passage]]:
     """The answer with the first missing listing quoted and cited after it, its citations and the
     passages (one more if the listing came from the chunk after a retrieved one)."""
+    if not _asks_for_things(question):
+        return answer, citations, passages
     for citation in citations:
         sentence = citation.passage.text[citation.support_start : citation.support_end]
         if citation.passage.metadata.get("lang") not in (None, lang) or not _announces(sentence):
@@ -85,11 +90,19 @@ def _announces(sentence: str) -> bool:
     return sentence.startswith("#") or (bool(ANNOUNCING.search(sentence)) and not _lists(sentence))
 
 
+def _asks_for_things(question: str) -> bool:
+    """What or which, not how many or what share: a count announced is the answer to those."""
+    return bool(THINGS_QUESTION.search(question)) and not (
+        AMOUNT_QUESTION.search(question) or SHARE_QUESTION.search(question)
+    )
+
+
 def _lists(sentence: str) -> bool:
-    """Names two or more items: numbered "(1) … (2)", or a run of commas closed by "und"/"and"."""
+    """Names two or more items: numbered "(1) … (2)", or two commas and "und"/"and" after the last
+    ("A, B und C"; not an aside: "Die Weidmann AG, ein Hersteller von Pumpen und Anlagen, hat …")."""
     if len(NUMBERED_ITEM.findall(sentence)) >= 2:
         return True
-    return sentence.count(",") >= 2 and bool(CONJUNCTION.search(sentence))
+    return sentence.count(",") >= 2 and bool(CONJUNCTION.search(sentence.rsplit(",", 1)[1]))
 
 
 def _listing_after(citation: Citation, following: Callable[[Passage], Passage | None]) -> Span | None:

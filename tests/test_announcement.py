@@ -97,7 +97,7 @@ def test_an_english_count_gets_the_sentence_listing_the_reasons() -> None:
     sentence = LOST_DEALS.split(". ")[0] + "."
     answer = "Buyers named three reasons that came up again and again [1]."
     text, _, _ = complete_announced_list(
-        answer, [citing(1, cited, sentence)], [cited], "Why did buyers choose another vendor?", "en", no_following
+        answer, [citing(1, cited, sentence)], [cited], "What reasons did buyers give?", "en", no_following
     )
     assert text.endswith("missing references in their industry were named most often [1].")
 
@@ -125,6 +125,32 @@ def test_an_answer_naming_the_items_or_a_counted_amount_stays_as_it_is(
         [citing(1, cited, sentence)],
         [cited],
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "text"),
+    [
+        # Asked how many, the count is the answer; the channels listed after it are not asked for.
+        (
+            "Wie viele Feedback-Kanäle hat Rotbach eingerichtet?",
+            "Rotbach hat zwei Feedback-Kanäle eingerichtet [1].",
+            "Rotbach hat zwei Feedback-Kanäle eingerichtet. Der erste ist die Lead-Runde, der zweite das "
+            "Formular „Stimme aus dem Feld“, etwa für neue Einwände oder Preisaktionen.",
+        ),
+        # An aside between commas is no list ("ein Hersteller von Wärmepumpen und Lüftungsanlagen").
+        (
+            "Was hat Weidmann an der Planung geändert?",
+            "Weidmann plant seit 2023 in vier Quartalsreviews [1].",
+            "## Vier Quartalsreviews statt einer Klausur\n\nDie Weidmann Haustechnik AG aus Ulm, ein Hersteller von "
+            "Wärmepumpen und Lüftungsanlagen, hat ihren Planungsprozess 2023 umgestellt.",
+        ),
+    ],
+)
+def test_a_count_asked_for_or_an_aside_gets_nothing_appended(question: str, answer: str, text: str) -> None:
+    cited = passage("rotbach.md:h:0", text)
+    first = text.split("\n")[0] if text.startswith("#") else text.split(". ")[0] + "."
+    citations = [citing(1, cited, first)]
+    assert complete_announced_list(answer, citations, [cited], question, "de", no_following)[0] == answer
 
 
 def test_a_list_beyond_the_next_sentences_or_a_new_section_is_not_taken() -> None:
