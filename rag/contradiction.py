@@ -92,10 +92,15 @@ def contradiction(claim: str, cited: Cited, question: str) -> Contradiction | No
 def _polarity(claim: str, cited: Cited, question: str) -> Contradiction | None:
     """A yes/no verdict against the whole sentence; otherwise each part of the claim between contrast
     words ("keine A, sondern B") against the part of the sentence it matches; parts sharing too few
-    words with it (another language) are not compared."""
+    words with it are not compared. Across languages only names and figures match, so the part
+    cannot be found: a claim that denies is contradicted only by a sentence that denies nothing."""
     verdict = ANSWER_WORD.match(claim)
     if verdict:
         return _verdict_polarity(claim, verdict.end(), _deciding_sentence(cited), question)
+    if not cited.same_language:
+        if _denies(claim) and not _denies(cited.sentence):
+            return Contradiction("polarity", "a negation in the claim only", cited.sentence)
+        return None
     for index, part in enumerate(_contrast_parts(WORD.findall(claim))):
         region = matching_region(" ".join(part), cited.sentence)
         if region is None:
@@ -121,7 +126,7 @@ def _deciding_sentence(cited: Cited) -> str:
 def _verdict_polarity(claim: str, verdict_end: int, sentence: str, question: str) -> Contradiction | None:
     rest = WORD.findall(claim[verdict_end:])
     says_no = bool(ANSWER_NO.match(claim)) or _negated(rest)
-    denies = _negated(WORD.findall(NOT_DENYING.sub(" ", sentence)))
+    denies = _denies(sentence)
     if says_no != denies:
         verdict, reading = ("no", "affirms") if says_no else ("yes", "denies")
         return Contradiction("polarity", f"answers {verdict}, the sentence {reading}", sentence)
@@ -243,6 +248,11 @@ def _densest_window(hits: list[tuple[int, str]], needed: int) -> tuple[int, int]
                     best = (hits[left][0], position)
                 break
     return best
+
+
+def _denies(text: str) -> bool:
+    """A negation anywhere in the text, "nicht nur" and "not only" aside."""
+    return _negated(WORD.findall(NOT_DENYING.sub(" ", text)))
 
 
 def _negated(words: list[str]) -> bool:

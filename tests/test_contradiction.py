@@ -237,6 +237,39 @@ def test_a_figure_across_languages_is_only_checked_for_presence() -> None:
     assert contradiction(claim.replace("16", "18"), Cited(SDR_TEAMS, SDR_TEAMS, {}, same_language=False), "?")
 
 
+HEISE = (
+    "Berater Prof. Wolfgang Heise von der Akademie für Vertriebsmanagement rät kleineren Unternehmen mit weniger "
+    "als 50 Mitarbeitenden im Vertrieb, zunächst keine eigene Abteilung zu gründen, sondern eine einzelne Stelle "
+    "mit klarer Verantwortung für Daten und Prozesse zu schaffen."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "sentence", "conflict"),
+    [
+        # Only the names match across languages; the negation is elsewhere in the sentence.
+        (
+            "Prof. Wolfgang Heise recommends that smaller companies with fewer than 50 employees in sales should "
+            "not start their own RevOps department but create a single position",
+            HEISE,
+            False,
+        ),
+        (
+            "Prof. Wolfgang Heise recommends that smaller companies should not create a single position",
+            HEISE.replace("zunächst keine eigene Abteilung zu gründen, sondern ", ""),
+            True,
+        ),
+        # An affirmation over a sentence that denies something: across languages, which part it is cannot be told.
+        ("Prof. Wolfgang Heise recommends a single position for data and processes", HEISE, False),
+    ],
+)
+def test_a_negation_across_languages_is_read_against_the_whole_sentence(
+    claim: str, sentence: str, conflict: bool
+) -> None:
+    found = contradiction(claim, Cited(sentence, sentence, {}, same_language=False), "What does Prof. Heise recommend?")
+    assert (found is not None and found.kind == "polarity") == conflict, found
+
+
 def test_a_neighbouring_figure_given_as_the_answer_is_withdrawn(embedder) -> None:
     answer = "Brenner Messtechnik hat nach der Umstellung noch 16 Neukunden aus der Kaltakquise gewonnen [1]."
     question = "Wie viele Neukunden hat Brenner nach der Umstellung noch aus der Kaltakquise gewonnen?"
