@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from rag.asked import AMOUNT_QUESTION, SHARE_QUESTION
 from rag.citations import LIST_ITEM, MARKER_GROUP, Citation
-from rag.lexical import tokenize
+from rag.lexical import shares_a_word, tokenize
 from rag.retrieval import Passage
 from rag.sentences import sentence_spans
 
@@ -59,7 +59,7 @@ def complete_announced_list(
         sentence = citation.passage.text[citation.support_start : citation.support_end]
         if citation.passage.metadata.get("lang") not in (None, lang) or not _announces(sentence):
             continue
-        found = _listing_after(citation, following)
+        found = _listing_after(citation, question, following)
         if found is None:
             continue
         passage, start, end = found
@@ -105,10 +105,11 @@ def _lists(sentence: str) -> bool:
     return sentence.count(",") >= 2 and bool(CONJUNCTION.search(sentence.rsplit(",", 1)[1]))
 
 
-def _listing_after(citation: Citation, following: Callable[[Passage], Passage | None]) -> Span | None:
+def _listing_after(citation: Citation, question: str, following: Callable[[Passage], Passage | None]) -> Span | None:
     """The first listing among the LOOKAHEAD sentences after the cited one in its document (a run of
-    list items counts as one sentence); one further on must share a word with the announcement. A
-    heading ends the search."""
+    list items counts as one sentence); one further on must share a word with the announcement and
+    with the question (after "vier Felder …" the sentence on what sales learns is no answer to what
+    marketing learns). A heading ends the search."""
     candidates = _sentences_after(citation.passage, citation.support_end)
     if len(candidates) < LOOKAHEAD and (next_passage := following(citation.passage)) is not None:
         seen = citation.passage.text
@@ -124,7 +125,9 @@ def _listing_after(citation: Citation, following: Callable[[Passage], Passage | 
             return None
         if LIST_ITEM.match(text):
             return passage, start, _item_run(candidates[index:])
-        if _lists(text) and (budget == LOOKAHEAD or _relates(text, announcing)):
+        if _lists(text) and (
+            budget == LOOKAHEAD or (shares_a_word(text, announcing) and shares_a_word(text, question))
+        ):
             return passage, start, end
         if _announces(text):  # "Sie haben vier … gefunden" after a heading
             announcing, budget = text, LOOKAHEAD
@@ -150,11 +153,6 @@ def _sentences_after(passage: Passage, offset: int) -> list[Span]:
 
 def _spans(text: str) -> list[tuple[int, int]]:
     return sentence_spans(text) or [(0, len(text))]
-
-
-def _relates(listing: str, announcing: str) -> bool:
-    """A listing not right after the announcement goes on about it: it shares a word with it."""
-    return bool(set(tokenize(listing)) & set(tokenize(announcing)))
 
 
 def _names_items(answer: str, listing: str, announcing: str, question: str) -> bool:

@@ -11,7 +11,7 @@ why or how, at least one word the question does not have.
 
 import re
 
-from rag.lexical import tokenize
+from rag.lexical import same_stem, tokenize
 
 AMOUNT_QUESTION = re.compile(
     r"\b(?:wie\s+viele?|wie\s+hoch|um\s+wie\s+viel|how\s+(?:many|much)|by\s+how\s+much)\b", re.IGNORECASE
@@ -59,10 +59,4 @@ def _says_the_question_back(question: str, text: str) -> bool:
     if not WH_QUESTION.search(question):
         return False
     asked = set(tokenize(question))
-    return all(any(_same_word(word, other) for other in asked) for word in tokenize(text))
-
-
-def _same_word(a: str, b: str) -> bool:
-    """Equal but for an ending the German stemmer leaves on English words ("use", "used")."""
-    shared = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-    return a == b or (shared >= 3 and shared >= max(len(a), len(b)) - 2)
+    return all(any(same_stem(word, other) for other in asked) for word in tokenize(text))

@@ -26,6 +26,19 @@ def tokenize(text: str) -> list[str]:
     return [stem.translate(FOLDING) for stem in _stemmer.stemWords(words) if stem not in STOPWORDS]
 
 
+def same_stem(a: str, b: str) -> bool:
+    """Two tokens of one word: equal, or differing only in an ending the stemmer left on ("lernt"
+    and "lern" from "lernen"; "use" and "used", since English words get the German stemmer)."""
+    shared = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return a == b or (shared >= 3 and shared >= max(len(a), len(b)) - 2)
+
+
+def shares_a_word(text: str, other: str) -> bool:
+    """The two texts have a word in common (tokenized, endings aside)."""
+    theirs = set(tokenize(other))
+    return any(same_stem(word, their) for word in set(tokenize(text)) for their in theirs)
+
+
 class LexicalIndex:
     """An immutable BM25 index over (chunk id, text) pairs, saved with the fingerprint it was built for."""
 

@@ -92,6 +92,22 @@ def test_the_listing_in_the_next_chunk_joins_the_passages_and_is_cited(answer: s
     assert citations[1].passage is second and second.text[citations[1].support_start :].startswith("So kann")
 
 
+def test_a_listing_further_on_about_something_else_than_the_question_is_not_taken() -> None:
+    """After "vier … Gegenstandsfelder", the sentence on what sales learns from marketing is no answer
+    to what marketing learns from sales (the default model's answer to gold q005 got it appended)."""
+    first, second = passage("blog.md:h:0", FIELDS_CHUNK_0), passage("blog.md:h:1", FIELDS_CHUNK_1)
+    answer = "Die Marketingabteilung kann die Schnittstelle zwischen Marketing und Verkauf optimieren [1]."
+    text, citations, passages = complete_announced_list(
+        answer,
+        [citing(1, first, "## Das können Vertrieb und Marketing voneinander lernen")],
+        [first],
+        "Was kann sich die Marketingabteilung vom Vertrieb abschauen?",
+        "de",
+        lambda p: second if p.chunk_id == "blog.md:h:0" else None,
+    )
+    assert (text, len(citations), passages) == (answer, 1, [first])
+
+
 def test_an_english_count_gets_the_sentence_listing_the_reasons() -> None:
     cited = passage("winloss.md:h:0", LOST_DEALS, "en")
     sentence = LOST_DEALS.split(". ")[0] + "."
