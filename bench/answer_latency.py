@@ -47,7 +47,10 @@ def main() -> None:
         from rag.models import QWEN_CODER_1_5B, assembled_model_path
 
         assembled_model_path(QWEN_CODER_1_5B, data / "models")  # once, before both workers load it
-        workers = {"this code": Worker(common.ROOT, data), f"baseline {args.baseline}": Worker(old, data)}
+        workers = {}
+        for name, tree in (("this code", common.ROOT), (f"baseline {args.baseline}", old)):
+            workers[name] = Worker(tree, data)
+            workers[name].wait_ready()  # one at a time: the two warm-ups would slow each other
         timings = run(workers, singles, dialogues)
         for worker in workers.values():
             worker.close()
@@ -91,6 +94,12 @@ class Worker:
             cwd=tree,
         )
 
+    def wait_ready(self) -> None:
+        """Until the worker has loaded its models and answered a warm-up question: a worker still
+        warming up would share the cores with the other one's measurements."""
+        assert self.process.stdout
+        assert json.loads(self.process.stdout.readline()) == {"ready": True}
+
     def ask(self, question: str, history: list[dict[str, str]]) -> dict[str, Any]:
         assert self.process.stdin and self.process.stdout
         self.process.stdin.write(json.dumps({"question": question, "history": history}) + "\n")
@@ -109,6 +118,7 @@ def serve(tree: Path, data: Path) -> None:
 
     assistant = open_assistant(common.bench_settings(data))
     assistant.ask("Was ist Marketing?")  # loads every model before the first measurement
+    print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         started, first = time.perf_counter(), None
