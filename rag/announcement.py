@@ -71,6 +71,7 @@ def complete_announced_list(
             passages = [*passages, passage]
         passage = known or passage
         number = next((c.n for c in citations if c.passage.chunk_id == passage.chunk_id), len(citations) + 1)
+        # Quoted word for word: the support a literal copy gets.
         added = [] if number <= len(citations) else [Citation(number, passage, start, end, 1.0)]
         separator = "\n" if LIST_ITEM.match(listing) else " "
         return f"{answer.rstrip()}{separator}{_cited(listing, number)}", [*citations, *added], passages
