@@ -92,23 +92,23 @@ def contradiction(claim: str, cited: Cited, question: str) -> Contradiction | No
 def _polarity(claim: str, cited: Cited, question: str) -> Contradiction | None:
     """A yes/no verdict against the whole sentence; otherwise each part of the claim between contrast
     words ("keine A, sondern B") against the part of the sentence it matches; parts sharing too few
-    words with it are not compared. Across languages only names and figures match, so the part
-    cannot be found: a claim that denies is contradicted only by a sentence that denies nothing."""
+    words with it are not compared. Across languages often only names and figures match, so the
+    sentence's negation may lie outside the matched part: a claim that denies is then contradicted
+    only by a sentence that denies nothing."""
     verdict = ANSWER_WORD.match(claim)
     if verdict:
         return _verdict_polarity(claim, verdict.end(), _deciding_sentence(cited), question)
-    if not cited.same_language:
-        if _denies(claim) and not _denies(cited.sentence):
-            return Contradiction("polarity", "a negation in the claim only", cited.sentence)
-        return None
     for index, part in enumerate(_contrast_parts(WORD.findall(claim))):
         region = matching_region(" ".join(part), cited.sentence)
         if region is None:
             continue
         part_negative = _negated(part) or (index == 0 and bool(ANSWER_NO.match(claim)))
-        if part_negative != _negated(region):
-            side = "the claim" if part_negative else "the sentence"
-            return Contradiction("polarity", f"a negation in {side} only: {' '.join(region)}", cited.sentence)
+        if part_negative == _negated(region):
+            continue
+        if part_negative and not cited.same_language and _denies(cited.sentence):
+            continue
+        side = "the claim" if part_negative else "the sentence"
+        return Contradiction("polarity", f"a negation in {side} only: {' '.join(region)}", cited.sentence)
     return None
 
 
