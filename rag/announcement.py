@@ -59,7 +59,7 @@ def complete_announced_list(
         sentence = citation.passage.text[citation.support_start : citation.support_end]
         if citation.passage.metadata.get("lang") not in (None, lang) or not _announces(sentence):
             continue
-        found = _listing_after(citation, question, following)
+        found = _listing_after(citation, sentence, question, following)
         if found is None:
             continue
         passage, start, end = found
@@ -106,7 +106,9 @@ def _lists(sentence: str) -> bool:
     return sentence.count(",") >= 2 and bool(CONJUNCTION.search(sentence.rsplit(",", 1)[1]))
 
 
-def _listing_after(citation: Citation, question: str, following: Callable[[Passage], Passage | None]) -> Span | None:
+def _listing_after(
+    citation: Citation, announcing: str, question: str, following: Callable[[Passage], Passage | None]
+) -> Span | None:
     """The first listing among the LOOKAHEAD sentences after the cited one in its document (a run of
     list items counts as one sentence); one further on must share a word with the announcement and
     with the question (after "vier Felder …" the sentence on what sales learns is no answer to what
@@ -119,7 +121,7 @@ def _listing_after(citation: Citation, question: str, following: Callable[[Passa
             for start, end in _spans(next_passage.text)
             if next_passage.text[start:end].strip() not in seen
         ]
-    announcing, budget = citation.passage.text[citation.support_start : citation.support_end], LOOKAHEAD
+    budget = LOOKAHEAD
     for index, (passage, start, end) in enumerate(candidates):
         text = passage.text[start:end].strip()
         if budget == 0 or text.startswith("#"):

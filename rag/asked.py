@@ -11,6 +11,7 @@ why or how, at least one word the question does not have.
 
 import re
 
+from rag.citations import MARKER_GROUP
 from rag.lexical import same_stem, tokenize
 
 AMOUNT_QUESTION = re.compile(
@@ -39,12 +40,11 @@ WH_QUESTION = re.compile(
     r"who|whom|whose|what|when|where|which|why|how)\b",
     re.IGNORECASE,
 )
-MARKER = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
 def leaves_open(question: str, answer: str) -> bool:
     """The answer gives no amount, share or new word where the question asks for one."""
-    text = MARKER.sub(" ", answer)
+    text = MARKER_GROUP.sub(" ", answer)
     return _misses_amount(question, YEAR.sub(" ", text)) or _says_the_question_back(question, text)
 
 

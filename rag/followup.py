@@ -9,7 +9,7 @@ names its own subject and is searched as asked, however related it is to earlier
 
 import re
 
-from rag.lexical import tokenize
+from rag.lexical import shared_prefix, tokenize
 from rag.sentences import sentence_spans
 
 # Always back-referring: pronominal adverbs, demonstratives, "umgekehrt", "das" with no noun after it,
@@ -88,12 +88,8 @@ def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]],
 def _kept(word: str, words: set[str]) -> bool:
     """The stem, or one differing only in its ending ("lernt" and "lern" from "lernen")."""
     return word in words or any(
-        len(other) >= 4 and _shared_prefix(word, other) >= max(4, min(len(word), len(other)) - 1) for other in words
+        len(other) >= 4 and shared_prefix(word, other) >= max(4, min(len(word), len(other)) - 1) for other in words
     )
-
-
-def _shared_prefix(a: str, b: str) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 def _without_back_references(question: str, lang: str) -> str:

@@ -26,10 +26,15 @@ def tokenize(text: str) -> list[str]:
     return [stem.translate(FOLDING) for stem in _stemmer.stemWords(words) if stem not in STOPWORDS]
 
 
+def shared_prefix(a: str, b: str) -> int:
+    """How many leading characters two tokens have in common."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
 def same_stem(a: str, b: str) -> bool:
     """Two tokens of one word: equal, or differing only in an ending the stemmer left on ("lernt"
     and "lern" from "lernen"; "use" and "used", since English words get the German stemmer)."""
-    shared = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    shared = shared_prefix(a, b)
     return a == b or (shared >= 3 and shared >= max(len(a), len(b)) - 2)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from rag.embedders import Embedder
 from rag.lexical import LexicalIndex
-from rag.registry import DocumentRecord, Registry, content_key
+from rag.registry import DocumentRecord, Registry, chunk_id, content_key
 from rag.store import StoredChunk, VectorStore
 
 # Part of the lexical fingerprint: a saved index of an older format (chunk-level word counts) is rebuilt.
@@ -104,11 +104,11 @@ class Retriever:
             for hit in dense:
                 found.setdefault(hit.chunk_id, hit)
                 best_dense[hit.chunk_id] = max(best_dense.get(hit.chunk_id, 0.0), hit.score)
-            for chunk_id, score in lexical_hits:
-                best_lexical[chunk_id] = max(best_lexical.get(chunk_id, 0.0), score)
+            for cid, score in lexical_hits:
+                best_lexical[cid] = max(best_lexical.get(cid, 0.0), score)
             scores = self._fuse([(hit.chunk_id, hit.score) for hit in dense], lexical_hits)
-            for chunk_id, score in scores.items():
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + query.weight * score
+            for cid, score in scores.items():
+                fused[cid] = fused.get(cid, 0.0) + query.weight * score
         ranked = sorted(fused, key=lambda cid: (-fused[cid], -best_dense.get(cid, 0.0)))
         top = _distinct(ranked)[:k]
         missing = [cid for cid in top if cid not in found]
@@ -128,11 +128,11 @@ class Retriever:
         ]
 
     def following(self, passage: Passage) -> Passage | None:
-        """The chunk after `passage` in its document (ids end in the chunk's number), unscored."""
-        stem, _, number = passage.chunk_id.rpartition(":")
-        if not number.isdigit():
+        """The chunk after `passage` in its document, unscored."""
+        meta = passage.metadata
+        if not {"doc_id", "content_hash", "chunk"} <= meta.keys():
             return None
-        chunks = self.store.get([f"{stem}:{int(number) + 1}"])
+        chunks = self.store.get([chunk_id(meta["doc_id"], meta["content_hash"], int(meta["chunk"]) + 1)])
         return Passage(chunks[0].chunk_id, chunks[0].text, chunks[0].metadata, 0.0, 0.0, 0.0) if chunks else None
 
     def document_frequency(self, token: str) -> int:
@@ -145,12 +145,12 @@ class Retriever:
         scores: dict[str, float] = {}
         if fusion.method == "rrf":
             for ranking in (dense, lexical):
-                for rank, (chunk_id, _) in enumerate(ranking):
-                    scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+                for rank, (cid, _) in enumerate(ranking):
+                    scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
             return scores
         for ranking, weight in ((dense, fusion.dense_weight), (lexical, fusion.lexical_weight)):
-            for chunk_id, normalised in _min_max(ranking).items():
-                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * normalised
+            for cid, normalised in _min_max(ranking).items():
+                scores[cid] = scores.get(cid, 0.0) + weight * normalised
         return scores
 
     def _refresh(self) -> tuple[LexicalIndex, dict[str, str]]:
