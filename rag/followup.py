@@ -13,11 +13,12 @@ from rag.lexical import shared_prefix, tokenize
 from rag.sentences import sentence_spans
 
 # Always back-referring: pronominal adverbs, demonstratives, "umgekehrt", "das" with no noun after it,
-# an ordinal or "beiden" with no noun after it.
+# an ordinal or "beiden" with no noun after it (nouns by their capital, so those checks ignore the
+# IGNORECASE the patterns are searched with).
 ADVERBS = {
     "de": r"dar(?:aus|an|auf|über|um|unter|in|nach|aus)|davon|dazu|damit|dabei|dafür|dagegen|dadurch|deren|dessen|"
-    r"umgekehrt|ebenso|dort|diese[mnrs]?|dies|jene[mnrs]?|das(?=\s+[a-zäöüß]|$)|"
-    r"(?:der|die|das|den|dem)\s+(?:erste|zweite|dritte|letzte|andere|beide)n?(?!\s+[A-ZÄÖÜ])",
+    r"umgekehrt|ebenso|dort|diese[mnrs]?|dies|jene[mnrs]?|das(?=\s+(?-i:[a-zäöüß])|$)|"
+    r"(?:der|die|das|den|dem)\s+(?:erste|zweite|dritte|letzte|andere|beide)n?(?!\s+(?-i:[A-ZÄÖÜ]))",
     "en": r"vice\s+versa|the\s+other\s+way\s+(?:round|around)|the\s+(?:first|second|third|last|latter|former)"
     r"(?!\s+[a-z]{3,})|the\s+same\s+(?:for|about)|this|these|those",
 }
