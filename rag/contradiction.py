@@ -5,7 +5,8 @@ sollten identische Gedankenwelten haben" shares almost every word with "…dass 
 sollte, identische Gedankenwelten … zu schaffen". Three kinds of disagreement are caught:
 - polarity: a negation on one side only, read in the part of the sentence that matches the claim;
 - figure: a figure of the claim that neither the cited passage nor its citation fields contain, or
-  that the passage says of something else ("16 Neukunden" where its 16 are "Termine");
+  that the passage says of something else ("16 Neukunden" where its 16 are "Termine"; a bare "412"
+  to "Wie viele Mitarbeitende …?" where the 412 are surveyed companies);
 - person: a person the cited passage does not name, or, when the question asks who wrote the
   document and the sentence is not about another work, a person who is not its author;
 - work: the question asks who wrote a kind of work ("the blog article") the cited document is not
@@ -15,7 +16,9 @@ sollte, identische Gedankenwelten … zu schaffen". Three kinds of disagreement 
 import re
 from dataclasses import dataclass
 
+from rag.followup import refers_back
 from rag.grounding import figures
+from rag.language import detect_question_language
 from rag.lexical import tokenize
 from rag.sentences import sentence_spans
 
@@ -160,15 +163,28 @@ def _figure(claim: str, cited: Cited, question: str) -> Contradiction | None:
     if not cited.same_language:
         return None  # "12 people" shares no word with "12 Personen"
     answered = wanted - figures(question) - figures(" ".join(cited.fields.values()))
-    misplaced = sorted(digits for digits in answered if not _said_of(digits, claim, cited.passage))
+    reading = _read_with_question(claim, question)
+    misplaced = sorted(digits for digits in answered if not _said_of(digits, reading, cited.passage))
     return Contradiction("figure", f"said of something else: {', '.join(misplaced)}") if misplaced else None
+
+
+def _read_with_question(claim: str, question: str) -> str:
+    """A bare figure ("412") answers the question, whose words say what it counts; a follow-up's
+    words ("Und bei den kleinen?") lean on earlier turns and cannot say it."""
+    if _counted(claim) or not question or refers_back(question, detect_question_language(question)):
+        return claim
+    return f"{question} {claim}"
+
+
+def _counted(claim: str) -> set[str]:
+    return {stem for stem in tokenize(claim) if not stem.isdigit() and stem not in UNITS}
 
 
 def _said_of(digits: str, claim: str, passage: str) -> bool:
     """The passage has the figure in a sentence sharing a word with the claim (units left out: they
     say how a figure is measured, not what it counts); a short sentence ("Zuletzt waren es 16.")
     together with the one before it."""
-    counted = {stem for stem in tokenize(claim) if not stem.isdigit() and stem not in UNITS}
+    counted = _counted(claim)
     if not counted:
         return True
     sentences = [passage[start:end] for start, end in sentence_spans(passage)]

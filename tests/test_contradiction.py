@@ -219,6 +219,11 @@ SDR_TEAMS = (
         ("Die Termine nahmen auf 16 zu", "Und die Termine?", False),
         ("Brenner setzte 2023 42 Mio. Euro um, der Umsatz ist genannt", "Welcher Umsatz?", False),
         ("Bei 11 Regionen mit eigenem Team waren es zuletzt 16 Termine", "Wie war es bei 11 Regionen?", False),
+        # A bare figure is read with the question's words, unless the question leans on earlier turns.
+        ("16", "Wie viele Neukunden hat Brenner aus der Kaltakquise gewonnen?", True),
+        ("42 Mio. Euro", "Wie hoch war das Budget für die SDR-Teams?", True),
+        ("16", "Wie viele bestätigte Termine hat ein SDR pro Monat?", False),
+        ("16 [1]", "Und pro SDR?", False),
     ],
 )
 def test_a_figure_the_passage_says_of_something_else_contradicts(claim: str, question: str, conflict: bool) -> None:
