@@ -6,7 +6,7 @@ sollte, identische Gedankenwelten … zu schaffen". Three kinds of disagreement 
 - polarity: a negation on one side only, read in the part of the sentence that matches the claim;
 - figure: a figure of the claim that neither the cited passage nor its citation fields contain, or
   that the passage says of something else ("16 Neukunden" where its 16 are "Termine"; a bare "412"
-  to "Wie viele Mitarbeitende …?" where the 412 are surveyed companies);
+  to "Wie viele Mitarbeitende …?" where the 412 are surveyed companies) or of another year;
 - person: a person the cited passage does not name, or, when the question asks who wrote the
   document and the sentence is not about another work, a person who is not its author;
 - work: the question asks who wrote a kind of work ("the blog article") the cited document is not
@@ -52,6 +52,7 @@ WORK_NOUNS = [
     (re.compile(r"\b(?:studie|study|paper|abstract)", re.IGNORECASE), ("abstract",)),
 ]
 ACADEMIC_TITLE = re.compile(r"\b(?:Prof|Dr|Professor|Professorin|Dipl)\.?\s+(?:Dr\.\s+)?((?:[A-ZÄÖÜ][\w-]+\s*){1,3})")
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 NAME_WITH_YEAR = re.compile(r"\b([A-ZÄÖÜ][\w-]+)(?:\s+(?:und|and|&)\s+([A-ZÄÖÜ][\w-]+))?\s*\((?:19|20)\d\d\b")
 # A sentence with this few words besides figures takes what it counts from the sentence before it.
 SHORT_SENTENCE = 6
@@ -160,11 +161,11 @@ def _figure(claim: str, cited: Cited, question: str) -> Contradiction | None:
     missing = wanted - figures(" ".join([cited.passage, *cited.fields.values()]))
     if missing:
         return Contradiction("figure", ", ".join(sorted(missing)))
-    if not cited.same_language:
-        return None  # "12 people" shares no word with "12 Personen"
     answered = wanted - figures(question) - figures(" ".join(cited.fields.values()))
     reading = _read_with_question(claim, question)
-    misplaced = sorted(digits for digits in answered if not _said_of(digits, reading, cited.passage))
+    misplaced = sorted(
+        digits for digits in answered if not _said_of(digits, reading, cited.passage, cited.same_language)
+    )
     return Contradiction("figure", f"said of something else: {', '.join(misplaced)}") if misplaced else None
 
 
@@ -180,12 +181,14 @@ def _counted(claim: str) -> set[str]:
     return {stem for stem in tokenize(claim) if not stem.isdigit() and stem not in UNITS}
 
 
-def _said_of(digits: str, claim: str, passage: str) -> bool:
+def _said_of(digits: str, claim: str, passage: str, same_language: bool = True) -> bool:
     """The passage has the figure in a sentence sharing a word with the claim (units left out: they
-    say how a figure is measured, not what it counts); a short sentence ("Zuletzt waren es 16.")
-    together with the one before it."""
-    counted = _counted(claim)
-    if not counted:
+    say how a figure is measured, not what it counts; a short sentence such as "Zuletzt waren es 16."
+    together with the one before it) and not naming only other years than the claim. Across
+    languages only the years can be compared: "12 people" shares no word with "12 Personen"."""
+    counted = _counted(claim) if same_language else set()
+    years = set(YEAR.findall(claim)) - {digits}
+    if not counted and not years:
         return True
     sentences = [passage[start:end] for start, end in sentence_spans(passage)]
     words = [{stem for stem in tokenize(sentence) if not stem.isdigit()} for sentence in sentences]
@@ -193,9 +196,16 @@ def _said_of(digits: str, claim: str, passage: str) -> bool:
         if digits not in figures(sentence):
             continue
         said = words[i] | (words[i - 1] if i > 0 and len(words[i]) <= SHORT_SENTENCE else set())
-        if counted & said:
+        if (not counted or counted & said) and _of_the_year(years, sentence):
             return True
     return False
+
+
+def _of_the_year(years: set[str], sentence: str) -> bool:
+    """A sentence naming years says its figures of those: "538 Kontakte auf der LogiMAT 2024" are no
+    answer for 2023."""
+    named = set(YEAR.findall(sentence))
+    return not years or not named or bool(years & named)
 
 
 def _person(claim: str, cited: Cited, question: str) -> Contradiction | None:

@@ -242,6 +242,32 @@ def test_a_figure_across_languages_is_only_checked_for_presence() -> None:
     assert contradiction(claim.replace("16", "18"), Cited(SDR_TEAMS, SDR_TEAMS, {}, same_language=False), "?")
 
 
+# Two trade fairs in one article: each year's figures stand in a sentence naming that year.
+TRADE_FAIRS = (
+    "Insgesamt wurden an den drei Messetagen der LogiMAT 2023 412 Kontakte gescannt, davon 58 als A-Kontakt "
+    "eingestuft. Auf der LogiMAT 2024 wurden insgesamt 538 Kontakte gescannt, davon 74 als A-Kontakt eingestuft. "
+    "Die Nachbereitung dauerte 3 Wochen, bei 14 Aufträgen."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "same_language", "conflict"),
+    [
+        ("Grothe scanned a total of 538 contacts at LogiMAT 2023", False, True),
+        ("Auf der LogiMAT 2023 wurden 538 Kontakte gescannt", True, True),
+        ("Grothe scanned 412 contacts at LogiMAT 2023, 58 of them A contacts", False, False),
+        ("Auf der LogiMAT 2024 wurden 538 Kontakte gescannt", True, False),
+        ("Aus der LogiMAT 2024 kamen 14 Aufträge", True, False),  # its sentence names no year
+    ],
+)
+def test_a_figure_the_passage_gives_for_another_year_contradicts(
+    claim: str, same_language: bool, conflict: bool
+) -> None:
+    cited = Cited(TRADE_FAIRS, TRADE_FAIRS, {}, same_language=same_language)
+    found = contradiction(claim, cited, "How many contacts did Grothe scan?")
+    assert (found is not None and found.kind == "figure") == conflict, found
+
+
 HEISE = (
     "Berater Prof. Wolfgang Heise von der Akademie für Vertriebsmanagement rät kleineren Unternehmen mit weniger "
     "als 50 Mitarbeitenden im Vertrieb, zunächst keine eigene Abteilung zu gründen, sondern eine einzelne Stelle "
