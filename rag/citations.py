@@ -11,8 +11,9 @@ since an answer translated from the passages says "12 people" for "12 Personen";
 ranked by their similarity to the question and fragment together. A passage whose sentence the
 claim contradicts (contradiction.py) does not support it; a claim that only contradicting passages
 support is corrected where the passage says what is right (the sentence it negates, in the answer's
-language; the document's author) and withdrawn otherwise. Markers are renumbered in order of first
-use; the answer's own layout is kept.
+language; the document's author) and withdrawn otherwise; a claim leaning on a withdrawn one
+("Among these, …") goes with it. Markers are renumbered in order of first use; the answer's own
+layout is kept.
 """
 
 import re
@@ -23,6 +24,7 @@ import numpy as np
 
 from rag.contradiction import Cited, asked_kinds, contradiction
 from rag.embedders import Embedder
+from rag.followup import refers_back
 from rag.grounding import figures
 from rag.lexical import tokenize
 from rag.retrieval import Passage, citation_fields
@@ -82,6 +84,10 @@ def verify(
             claim.markers = []
             continue
         _choose_support(claim, index, texts[index], support, passages, threshold, question, lang)
+        withdrawn_before = index > 0 and claims[index - 1].replacement == ""
+        if withdrawn_before and refers_back(texts[index], lang):
+            # "Among these, 74 were A contacts" after a withdrawn claim would say what it leans on.
+            claim.markers, claim.replacement = [], ""
     numbering: dict[int, int] = {}
     for claim in claims:
         for passage_index in claim.markers:

@@ -268,6 +268,21 @@ def test_a_figure_the_passage_gives_for_another_year_contradicts(
     assert (found is not None and found.kind == "figure") == conflict, found
 
 
+@pytest.mark.parametrize(
+    ("second", "stays"),
+    [
+        ("Among these, 74 were A contacts [1].", False),  # leans on the withdrawn claim
+        ("At LogiMAT 2024, 74 contacts were rated A contacts [1].", True),
+    ],
+)
+def test_a_claim_leaning_on_a_withdrawn_claim_is_withdrawn_with_it(embedder, second: str, stays: bool) -> None:
+    answer = f"Grothe scanned a total of 538 contacts at LogiMAT 2023 [1]. {second}"
+    question = "How many contacts did Grothe scan at LogiMAT 2023?"
+    text, citations = verify(answer, [passage(0, TRADE_FAIRS)], embedder, THRESHOLD, question, "en")
+    assert "538" not in text, text
+    assert ("74" in text and len(citations) == 1) == stays, text
+
+
 HEISE = (
     "Berater Prof. Wolfgang Heise von der Akademie für Vertriebsmanagement rät kleineren Unternehmen mit weniger "
     "als 50 Mitarbeitenden im Vertrieb, zunächst keine eigene Abteilung zu gründen, sondern eine einzelne Stelle "
