@@ -8,8 +8,10 @@ names its own subject and is searched as asked, however related it is to earlier
 """
 
 import re
+from functools import cache
 
 from rag.lexical import shared_prefix, tokenize
+from rag.prompts import not_covered, template
 from rag.sentences import sentence_spans
 
 # Always back-referring: pronominal adverbs, demonstratives, "umgekehrt", "das" with no noun after it,
@@ -36,6 +38,9 @@ ELLIPTIC_OPENINGS = {
 MIN_OWN_WORDS = 2
 # Share of the follow-up's own words a rewrite must keep: it must still ask what was newly asked.
 KEPT_SHARE = 2 / 3
+# Words from nowhere a rewrite may bring: a paraphrase ("won" → "winning", "study" → "Studie"), not a new topic.
+NEW_WORDS = 1
+REFUSALS = {not_covered("de"), not_covered("en")}
 # English pronouns that need no antecedent in "Is there …", "it takes"; German "Sie" is the polite you.
 IMPERSONAL = re.compile(
     r"^(?:there\s+(?:is|are|was|were)|(?:is|are|was|were)\s+there|is\s+it\s+(?:true|possible|worth))\b", re.IGNORECASE
@@ -68,12 +73,14 @@ def _without_antecedent(text: str, match: re.Match[str], lang: str) -> bool:
 
 def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]], lang: str) -> bool:
     """The model's rewrite of a follow-up is one question, brings in words of the conversation the
-    follow-up lacks and no others, and keeps most of the follow-up's own words (a small model likes
-    to answer, to repeat the earlier question, to drop what the follow-up newly asks, or to copy
-    words from the prompt's examples)."""
+    follow-up lacks and at most NEW_WORDS others (none from the prompt's examples), and keeps most
+    of the follow-up's own words (a small model likes to answer, to repeat the earlier question, to
+    drop what the follow-up newly asks, or to copy words from the prompt's examples)."""
     own = set(tokenize(_without_back_references(question, lang)))
     rewritten_words = set(tokenize(rewritten))
-    earlier = set(tokenize(" ".join(turn["content"] for turn in history[-2:])))
+    # "Dazu enthalten die Quellen keine Information." says nothing a rewrite could take up.
+    said = [turn["content"] for turn in history[-2:] if turn["content"] not in REFUSALS]
+    earlier = set(tokenize(" ".join(said)))
     known = earlier | set(tokenize(question))
     return (
         rewritten.endswith("?")
@@ -82,8 +89,19 @@ def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]],
         and len(sentence_spans(rewritten)) == 1
         and bool((rewritten_words - set(tokenize(question))) & earlier)
         and sum(_kept(word, rewritten_words) for word in own) >= KEPT_SHARE * len(own)
-        and all(_kept(word, known) for word in rewritten_words)
+        and _few_new_words(rewritten_words - known, known)
     )
+
+
+def _few_new_words(candidates: set[str], known: set[str]) -> bool:
+    """At most NEW_WORDS words the conversation lacks, none of them copied from the prompt's examples."""
+    new = {word for word in candidates if not _kept(word, known)}
+    return len(new) <= NEW_WORDS and not new & _example_words()
+
+
+@cache
+def _example_words() -> frozenset[str]:
+    return frozenset(tokenize(" ".join(template(f"condense_{lang}") for lang in ADVERBS)))
 
 
 def _kept(word: str, words: set[str]) -> bool:

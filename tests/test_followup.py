@@ -69,3 +69,31 @@ FIVE_FACTORS_TURN = [
 )
 def test_a_rewrite_must_ask_the_follow_up_in_the_conversations_words(rewrite: str, usable: bool) -> None:
     assert usable_rewrite(rewrite, "Und was lernt der Vertrieb daraus?", FIVE_FACTORS_TURN, "de") is usable
+
+
+ALERTS_TURN = [
+    {"role": "user", "content": "How does Pemberton Fluid Controls tell its reps when to call an account?"},
+    {"role": "assistant", "content": "Reps get intent alerts in the CRM [1]."},
+]
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "usable"),
+    [
+        ("How quickly do reps have to follow up on the intent alerts?", True),  # "fast" said as "quickly"
+        ("How quickly do reps have to follow up on the intent alerts by phone?", False),  # two words from nowhere
+        ("How fast do reps have to follow up on the intent alerts about Preisverhandlungen?", False),  # an example's
+    ],
+)
+def test_a_rewrite_may_say_one_word_in_its_own_words(rewrite: str, usable: bool) -> None:
+    assert usable_rewrite(rewrite, "How fast do reps have to follow up on them?", ALERTS_TURN, "en") is usable
+
+
+def test_a_not_covered_answer_gives_a_rewrite_no_words() -> None:
+    history = [
+        {"role": "user", "content": "Welche Reaktionsfrist für Leads gilt bei Brandt & Söhne?"},
+        {"role": "assistant", "content": "Dazu enthalten die Quellen keine Information."},
+    ]
+    assert not usable_rewrite(
+        "Warum sind die Informationen in der Quelle so lang?", "Warum dort so lang?", history, "de"
+    )
