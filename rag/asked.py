@@ -12,6 +12,7 @@ why or how, at least one word the question does not have.
 import re
 
 from rag.citations import MARKER_GROUP
+from rag.grounding import YEAR
 from rag.lexical import same_stem, tokenize
 
 AMOUNT_QUESTION = re.compile(
@@ -20,7 +21,6 @@ AMOUNT_QUESTION = re.compile(
 SHARE_QUESTION = re.compile(
     r"\w*(?:anteil|quote|prozentsatz)\b|\b(?:rate|share|percentage|proportion|fraction)\b", re.IGNORECASE
 )
-YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 NUMBER_WORDS = (
     r"eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|vierzig|fünfzig|sechzig|"
     r"siebzig|achtzig|neunzig|hundert|tausend|dutzend|million\w*|milliarde\w*|verdoppel\w*|verdreifach\w*|"

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from rag.followup import refers_back
-from rag.grounding import figures
+from rag.grounding import YEAR, figures
 from rag.language import detect_question_language
 from rag.lexical import tokenize
 from rag.sentences import sentence_spans
@@ -52,7 +52,6 @@ WORK_NOUNS = [
     (re.compile(r"\b(?:studie|study|paper|abstract)", re.IGNORECASE), ("abstract",)),
 ]
 ACADEMIC_TITLE = re.compile(r"\b(?:Prof|Dr|Professor|Professorin|Dipl)\.?\s+(?:Dr\.\s+)?((?:[A-ZÄÖÜ][\w-]+\s*){1,3})")
-YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 NAME_WITH_YEAR = re.compile(r"\b([A-ZÄÖÜ][\w-]+)(?:\s+(?:und|and|&)\s+([A-ZÄÖÜ][\w-]+))?\s*\((?:19|20)\d\d\b")
 # A sentence with this few words besides figures takes what it counts from the sentence before it.
 SHORT_SENTENCE = 6

@@ -38,9 +38,8 @@ ELLIPTIC_OPENINGS = {
 MIN_OWN_WORDS = 2
 # Share of the follow-up's own words a rewrite must keep: it must still ask what was newly asked.
 KEPT_SHARE = 2 / 3
-# Words from nowhere a rewrite may bring: a paraphrase ("won" → "winning", "study" → "Studie"), not a new topic.
+# Words from nowhere a rewrite may bring: a paraphrase ("How fast …" → "How quickly …"), not a new topic.
 NEW_WORDS = 1
-REFUSALS = {not_covered("de"), not_covered("en")}
 # English pronouns that need no antecedent in "Is there …", "it takes"; German "Sie" is the polite you.
 IMPERSONAL = re.compile(
     r"^(?:there\s+(?:is|are|was|were)|(?:is|are|was|were)\s+there|is\s+it\s+(?:true|possible|worth))\b", re.IGNORECASE
@@ -79,7 +78,7 @@ def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]],
     own = set(tokenize(_without_back_references(question, lang)))
     rewritten_words = set(tokenize(rewritten))
     # "Dazu enthalten die Quellen keine Information." says nothing a rewrite could take up.
-    said = [turn["content"] for turn in history[-2:] if turn["content"] not in REFUSALS]
+    said = [turn["content"] for turn in history[-2:] if turn["content"] not in map(not_covered, ("de", "en"))]
     earlier = set(tokenize(" ".join(said)))
     known = earlier | set(tokenize(question))
     return (
@@ -89,13 +88,13 @@ def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]],
         and len(sentence_spans(rewritten)) == 1
         and bool((rewritten_words - set(tokenize(question))) & earlier)
         and sum(_kept(word, rewritten_words) for word in own) >= KEPT_SHARE * len(own)
-        and _few_new_words(rewritten_words - known, known)
+        and _few_new_words(rewritten_words, known)
     )
 
 
-def _few_new_words(candidates: set[str], known: set[str]) -> bool:
+def _few_new_words(words: set[str], known: set[str]) -> bool:
     """At most NEW_WORDS words the conversation lacks, none of them copied from the prompt's examples."""
-    new = {word for word in candidates if not _kept(word, known)}
+    new = {word for word in words if not _kept(word, known)}
     return len(new) <= NEW_WORDS and not new & _example_words()
 
 

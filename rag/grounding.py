@@ -18,6 +18,7 @@ RARE_DOCUMENTS = 2
 # Acronyms up to this length may be spelled out in a document instead.
 ACRONYM_LETTERS = 5
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 WORD = r"[A-ZÄÖÜ][\w-]*"
 NAME_PATTERNS = [
     re.compile(rf"\b{WORD}(?:\s+(?:&\s+)?{WORD})+"),  # Orbis Verpackungen, Brandt & Söhne
