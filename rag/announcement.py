@@ -18,7 +18,7 @@ from rag.asked import AMOUNT_QUESTION, SHARE_QUESTION
 from rag.citations import LIST_ITEM, MARKER_GROUP, Citation
 from rag.lexical import shares_a_word, tokenize
 from rag.retrieval import Passage
-from rag.sentences import sentence_spans
+from rag.sentences import sentence_spans_or_whole
 
 LOOKAHEAD = 2
 GERMAN_COUNT = r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|[2-9]|1[0-2]"
@@ -118,7 +118,7 @@ def _listing_after(
         seen = citation.passage.text
         candidates += [
             (next_passage, start, end)
-            for start, end in _spans(next_passage.text)
+            for start, end in sentence_spans_or_whole(next_passage.text)
             if next_passage.text[start:end].strip() not in seen
         ]
     budget = LOOKAHEAD
@@ -151,11 +151,7 @@ def _item_run(candidates: list[Span]) -> int:
 
 
 def _sentences_after(passage: Passage, offset: int) -> list[Span]:
-    return [(passage, start, end) for start, end in _spans(passage.text) if start >= offset]
-
-
-def _spans(text: str) -> list[tuple[int, int]]:
-    return sentence_spans(text) or [(0, len(text))]
+    return [(passage, start, end) for start, end in sentence_spans_or_whole(passage.text) if start >= offset]
 
 
 def _names_items(answer: str, listing: str, announcing: str, question: str) -> bool:

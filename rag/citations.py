@@ -28,7 +28,7 @@ from rag.followup import refers_back
 from rag.grounding import figures
 from rag.lexical import tokenize
 from rag.retrieval import Passage, citation_fields
-from rag.sentences import sentence_spans
+from rag.sentences import sentence_spans, sentence_spans_or_whole
 
 MARKER_GROUP = re.compile(r"[ \t]*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 TRAILING_PUNCTUATION = re.compile(r"[.!?…:;]+[\"'“”»)]*$")
@@ -224,7 +224,7 @@ class _Support:
         self, claims: list[str], passages: list[Passage], embedder: Embedder, literal: list[str | None]
     ) -> None:
         """`literal[i]`, if set, is a fragment that claim i's supporting sentence must quote."""
-        self.spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
+        self.spans = [sentence_spans_or_whole(p.text) for p in passages]
         self.owners = np.array([p for p, spans in enumerate(self.spans) for _ in spans])
         sentences = [passages[p].text[a:b] for p, spans in enumerate(self.spans) for a, b in spans]
         vectors = embedder.embed(claims + sentences)

@@ -10,13 +10,13 @@ import numpy as np
 from rag.embedders import Embedder
 from rag.lexical import tokenize
 from rag.retrieval import Passage
-from rag.sentences import sentence_spans
+from rag.sentences import sentence_spans_or_whole
 
 
 class Focus:
     def __init__(self, question: str, passages: list[Passage], embedder: Embedder) -> None:
         self.passages = passages
-        self.spans = [sentence_spans(p.text) or [(0, len(p.text))] for p in passages]
+        self.spans = [sentence_spans_or_whole(p.text) for p in passages]
         self.flat = [(p, i) for p, spans in enumerate(self.spans) for i in range(len(spans))]
         texts = [self._sentence(p, i) for p, i in self.flat]
         vectors = embedder.embed([question, *texts])

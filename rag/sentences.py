@@ -51,6 +51,11 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return [trimmed for span in spans if (trimmed := _trim(text, *span))]
 
 
+def sentence_spans_or_whole(text: str) -> list[tuple[int, int]]:
+    """The text's sentences, or the whole text as one span when it has none (blank text)."""
+    return sentence_spans(text) or [(0, len(text))]
+
+
 def _paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     cursor = start
     for match in PARAGRAPH_BREAK.finditer(text, start, end):
