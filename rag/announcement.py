@@ -79,7 +79,8 @@ def complete_announced_list(
 
 
 def _cited(text: str, number: int) -> str:
-    """The marker before the closing punctuation, as the answer's own claims have it."""
+    """The marker before the closing punctuation; after a closing parenthesis or quote, so that an
+    aside stays whole ("… (vorher: 4,2 Tage!) [1]")."""
     end = CLOSING_PUNCTUATION.search(text)
     cut = end.start() if end else len(text)
     return f"{text[:cut]} [{number}]{text[cut:]}"

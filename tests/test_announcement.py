@@ -4,7 +4,7 @@ The passages are written as web articles are: a heading, a sentence counting wha
 in the next sentence or in bullet lines, often in the next chunk."""
 
 import pytest
-from helpers import indexed_settings, spy_assistant
+from helpers import spy_assistant
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -214,11 +214,6 @@ def test_the_answer_is_only_ever_extended_and_cites_only_its_passages(answer: st
     assert all(any(c.passage is p for p in passages) for c in citations)
     for c in citations:
         assert 0 <= c.support_start < c.support_end <= len(c.passage.text)
-
-
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return indexed_settings(tmp_path_factory.mktemp("shipped"))
 
 
 def test_the_shipped_follow_up_names_what_sales_learns(shipped: Settings) -> None:

@@ -3,7 +3,7 @@ open: replies as the small model writes them for questions its passages leave op
 answers in the forms real articles use."""
 
 import pytest
-from helpers import indexed_settings, spy_assistant
+from helpers import spy_assistant
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -79,11 +79,6 @@ def test_an_answer_stating_what_was_asked_stands(question: str, answer: str) -> 
 def test_any_number_other_than_a_year_answers_how_many(prefix: str, number: int, style: str) -> None:
     figure = style.format(number).replace("_", ".")
     assert not leaves_open("Wie viele Leads kamen aus dem Webinar?", f"{prefix} {figure} [1].")
-
-
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return indexed_settings(tmp_path_factory.mktemp("shipped"))
 
 
 def test_the_assistant_declines_a_supported_sentence_that_gives_no_asked_amount(shipped: Settings) -> None:
