@@ -31,7 +31,11 @@ ANSWER_NO = re.compile(r"^\s*(?:nein|no)\b", re.IGNORECASE)
 # whole cited sentence, since the question's paraphrase ("gleich denken") may share no word with it.
 ANSWER_WORD = re.compile(r"^\s*(?:ja|nein|yes|no)\b[\s,.!:;–-]*", re.IGNORECASE)
 # A sentence that raises a question rather than answering it: the answer follows.
-OPEN_QUESTION = re.compile(r"\b(?:ob|inwieweit|inwiefern|whether|to what extent)\b", re.IGNORECASE)
+OPEN_QUESTION = re.compile(
+    r"\b(?:ob|inwieweit|inwiefern|wie\s?weit|in\s+welche[mr]\s+(?:maße|umfang|ausmaß)|whether|how\s+far|"
+    r"to\s+what\s+(?:extent|degree)|the\s+extent\s+to\s+which)\b",
+    re.IGNORECASE,
+)
 # Negation words that do not deny the statement ("nicht nur A, sondern auch B", "not only").
 NOT_DENYING = re.compile(r"\b(?:nicht\s+nur|nicht\s+zuletzt|not\s+only|not\s+just|no\s+doubt)\b", re.IGNORECASE)
 # A negation before a contrast word does not reach past it ("nicht A, sondern B").
@@ -117,7 +121,7 @@ def _polarity(claim: str, cited: Cited, question: str) -> Contradiction | None:
 
 def _deciding_sentence(cited: Cited) -> str:
     """The sentence a verdict is read against: the cited one, or, when that one only raises the
-    question ("… untersucht, inwieweit …", "… asked whether …"), the sentence after it."""
+    question ("… untersucht, inwieweit …", "… asked how far …"), the sentence after it."""
     if not OPEN_QUESTION.search(cited.sentence):
         return cited.sentence
     spans = sentence_spans(cited.passage)

@@ -358,3 +358,38 @@ def test_a_first_name_the_reference_gives_as_an_initial_is_named() -> None:
     assert contradiction(claim, Cited(reference, reference, {}), "Wo erschien der Beitrag?") is None
     other = claim.replace("Lars Binckebanck", "Lars Homburg")
     assert contradiction(other, Cited(reference, reference, {}), "Wo erschien der Beitrag?") is not None
+
+
+# A paper's record, as the shipped corpus has it: the first sentence asks, the second decides.
+THOUGHT_WORLDS_RECORD = (
+    "Christian Homburg and Ove Jensen studied the different thought worlds of marketing and sales, and asked how far "
+    "the two departments should be brought into line with each other. According to the article, the study concludes "
+    "that identical thought worlds should not be the goal. Marketing and sales should have similar competencies but "
+    "different orientations."
+)
+
+
+def test_a_verdict_no_passage_backs_is_not_saved_by_a_sentence_that_only_asks(embedder) -> None:
+    """The blog's deciding sentence contradicts the "Ja"; the record's sentence that only asks must not back it."""
+    question = "Sollen Marketing und Vertrieb laut Homburgs Studie von 2007 möglichst gleich denken?"
+    answer = "Ja, Marketing und Vertrieb sollten laut Homburgs Studie von 2007 möglichst gleich denken."
+    passages = [passage(0, STUDIES), passage(1, THOUGHT_WORLDS_RECORD, lang="en", date="2007", kind="abstract")]
+    text, citations = verify(answer, passages, embedder, THRESHOLD, question, "de")
+    assert not text.startswith("Ja") and text.startswith("Die Untersuchung kam zu dem Schluss"), text
+    assert [c.passage.metadata["source"] for c in citations] == ["doc0.md"]
+
+
+@pytest.mark.parametrize(
+    "asking",
+    [
+        "Sie fragten, wie weit sich die beiden Abteilungen angleichen sollten.",
+        "The authors examined to what degree the two departments should think alike.",
+        "The study looks at the extent to which both teams should share one view.",
+        "Untersucht wurde, in welchem Maße sich Marketing und Vertrieb angleichen sollten.",
+    ],
+)
+def test_a_verdict_is_read_against_the_sentence_after_one_that_only_asks(asking: str) -> None:
+    deciding = "Das Ergebnis: Ein Angleichen ist nicht das Ziel."
+    cited = Cited(asking, f"{asking} {deciding}", {})
+    found = contradiction("Ja, sie sollten sich angleichen", cited, "Sollten sie sich angleichen?")
+    assert found is not None and found.says_otherwise == deciding, found
