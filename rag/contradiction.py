@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from rag.followup import refers_back
-from rag.grounding import YEAR, figures
+from rag.grounding import SPELLED_NUMBERS, YEAR, counts, figures, spelled_numbers
 from rag.language import detect_question_language
 from rag.lexical import tokenize
 from rag.sentences import sentence_spans
@@ -66,6 +66,7 @@ UNITS = frozenset(
         "billion Stunden hours Minuten minutes Tage days Wochen weeks Monate months Jahre years Stück pieces"
     )
 )
+NUMBER_WORDS = frozenset(tokenize(" ".join(SPELLED_NUMBERS)))
 
 
 @dataclass(frozen=True)
@@ -160,11 +161,12 @@ def _contrast_parts(words: list[str]) -> list[list[str]]:
 
 
 def _figure(claim: str, cited: Cited, question: str) -> Contradiction | None:
-    wanted = {digits for digits in figures(claim) if len(digits) >= 2}
-    missing = wanted - figures(" ".join([cited.passage, *cited.fields.values()]))
+    # Single digits are list numbers and markers as often as figures; spelled-out numbers are figures.
+    wanted = {digits for digits in figures(claim) if len(digits) >= 2} | spelled_numbers(claim)
+    missing = wanted - counts(" ".join([cited.passage, *cited.fields.values()]))
     if missing:
         return Contradiction("figure", ", ".join(sorted(missing)))
-    answered = wanted - figures(question) - figures(" ".join(cited.fields.values()))
+    answered = wanted - counts(question) - counts(" ".join(cited.fields.values()))
     reading = _read_with_question(claim, question)
     misplaced = sorted(
         digits for digits in answered if not _said_of(digits, reading, cited.passage, cited.same_language)
@@ -181,7 +183,12 @@ def _read_with_question(claim: str, question: str) -> str:
 
 
 def _counted(claim: str) -> set[str]:
-    return {stem for stem in tokenize(claim) if not stem.isdigit() and stem not in UNITS}
+    return {stem for stem in _words(claim) if stem not in UNITS}
+
+
+def _words(text: str) -> set[str]:
+    """The text's stems that are no number, in digits or words."""
+    return {stem for stem in tokenize(text) if not stem.isdigit() and stem not in NUMBER_WORDS}
 
 
 def _said_of(digits: str, claim: str, passage: str, same_language: bool = True) -> bool:
@@ -194,9 +201,9 @@ def _said_of(digits: str, claim: str, passage: str, same_language: bool = True) 
     if not counted and not years:
         return True
     sentences = [passage[start:end] for start, end in sentence_spans(passage)]
-    words = [{stem for stem in tokenize(sentence) if not stem.isdigit()} for sentence in sentences]
+    words = [_words(sentence) for sentence in sentences]
     for i, sentence in enumerate(sentences):
-        if digits not in figures(sentence):
+        if digits not in counts(sentence):
             continue
         said = words[i] | (words[i - 1] if i > 0 and len(words[i]) <= SHORT_SENTENCE else set())
         if (not counted or counted & said) and _of_the_year(years, sentence):

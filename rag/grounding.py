@@ -19,6 +19,15 @@ RARE_DOCUMENTS = 2
 ACRONYM_LETTERS = 5
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+GERMAN_NUMBERS = "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf".split()
+ENGLISH_NUMBERS = "two three four five six seven eight nine ten eleven twelve".split()
+SPELLED_NUMBERS = {word: value for words in (GERMAN_NUMBERS, ENGLISH_NUMBERS) for value, word in enumerate(words, 2)}
+# German number words are lower case; a capital one counts only at a sentence's start ("außer Acht" is no 8).
+# Compounds are left out: "two-day" is "zweitägig" in the other language.
+SPELLED_NUMBER = re.compile(
+    rf"(?:\b(?:{'|'.join(GERMAN_NUMBERS)})|(?:^|(?<=[.!?:]\s))(?i:{'|'.join(GERMAN_NUMBERS)})|"
+    rf"\b(?i:{'|'.join(ENGLISH_NUMBERS)}))\b(?!-)"
+)
 WORD = r"[A-ZÄÖÜ][\w-]*"
 NAME_PATTERNS = [
     re.compile(rf"\b{WORD}(?:\s+(?:&\s+)?{WORD})+"),  # Orbis Verpackungen, Brandt & Söhne
@@ -56,6 +65,16 @@ def _spelled_out(acronym: str, document: str) -> bool:
 def figures(text: str) -> set[str]:
     """The text's figures by their digits only, so 58.000, 58,000 and 58000 are one figure."""
     return {_digits(n) for n in NUMBER.findall(text)}
+
+
+def counts(text: str) -> set[str]:
+    """The text's figures and spelled-out numbers: "sieben Mitarbeitende" counts as "7 Mitarbeitende"."""
+    return figures(text) | spelled_numbers(text)
+
+
+def spelled_numbers(text: str) -> set[str]:
+    """The numbers from two to twelve the text writes as words, as digits."""
+    return {str(SPELLED_NUMBERS[match.group().lower()]) for match in SPELLED_NUMBER.finditer(text)}
 
 
 def invented_figures(answer: str, sources: list[str]) -> set[str]:

@@ -393,3 +393,30 @@ def test_a_verdict_is_read_against_the_sentence_after_one_that_only_asks(asking:
     cited = Cited(asking, f"{asking} {deciding}", {})
     found = contradiction("Ja, sie sollten sich angleichen", cited, "Sollten sie sich angleichen?")
     assert found is not None and found.says_otherwise == deciding, found
+
+
+# Written the way German web prose writes small numbers: as words, several in one paragraph.
+DATA_TEAM = (
+    "Seit März 2024 kümmert sich bei Hansen Logistik ein eigenes Team aus fünf Leuten um Daten, Tools und "
+    "Prozesse (vorher: drei halbe Stellen, verteilt auf zwei Abteilungen …). Nach vier Monaten zieht "
+    "Teamleiterin Jana Wulff Bilanz: Die Altdaten aus dem alten CRM hat man bewusst außer Acht gelassen."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "same_language", "conflict"),
+    [
+        ("Das Team bei Hansen Logistik besteht aus vier Leuten", True, True),  # the four are months
+        ("Das Team bei Hansen Logistik besteht aus sechs Leuten", True, True),  # no six at all
+        ("The team at Hansen Logistik has six people", False, True),
+        ("Das Team bei Hansen Logistik besteht aus fünf Leuten", True, False),
+        ("Das Team bei Hansen Logistik besteht aus 5 Leuten", True, False),
+        ("The team at Hansen Logistik has five people", False, False),
+        ("Vorher gab es drei halbe Stellen in zwei Abteilungen", True, False),
+        ("Die Altdaten blieben außer Acht", True, False),  # no eight
+    ],
+)
+def test_a_spelled_out_number_is_checked_as_a_figure(claim: str, same_language: bool, conflict: bool) -> None:
+    cited = Cited(DATA_TEAM, DATA_TEAM, {}, same_language=same_language)
+    found = contradiction(claim, cited, "Wie groß ist das Team bei Hansen Logistik?")
+    assert (found is not None and found.kind == "figure") == conflict, found
