@@ -5,8 +5,9 @@ instead: it gives no amount where one was asked ("Der neue Provisionssatz liegt 
 alten Sätzen", "Eine dritte Ausgabe ist für 2024 angekündigt"), or it says the question back ("Die
 Falkenberg GmbH setzt CRM-Software ein" for "Welche CRM-Software setzt die Falkenberg GmbH ein?").
 Asked how many or how much, the answer must state a number (digits other than a year, or a number
-word); asked for a share or rate, a percentage or a fraction; asked who, what, which, when, where,
-why or how, at least one word the question does not have.
+word); asked for a share or rate, a percentage or a fraction; asked how long or how fast, a number or
+a unit of time ("sofort", "drei Wochen"; not "für 2023 ins Produktmarketing"); asked who, what, which,
+when, where, why or how, at least one word the question does not have.
 """
 
 import re
@@ -26,6 +27,18 @@ NUMBER_WORDS = (
     r"siebzig|achtzig|neunzig|hundert|tausend|dutzend|million\w*|milliarde\w*|verdoppel\w*|verdreifach\w*|"
     r"halbiert|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|"
     r"fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen|millions?|billions?|doubled|tripled|halved"
+)
+# Asked how long or how fast, the answer is a length of time, or says until when ("seconds" only in
+# the plural: "every second Wednesday" is no duration).
+DURATION_QUESTION = re.compile(
+    r"\b(?:wie\s+lange?|wie\s+schnell|innerhalb\s+welche[rs]|how\s+(?:long|fast|quickly|soon)|within\s+what)\b",
+    re.IGNORECASE,
+)
+TIME_WORD = re.compile(
+    r"\b(?:(?:werk|arbeits)?tag(?:e|en|es)?|wochen?|monat(?:e|en|s)?|jahr(?:e|en|es)?|stunden?|minuten?|sekunden?|"
+    r"quartal(?:e|en|s)?|sofort|umgehend|(?:working\s+|business\s+)?days?|weeks?|months?|years?|hours?|minutes?|"
+    r"seconds|quarters?|immediately|bis|until|unbegrenzt|dauerhaft|indefinitely|permanently)\b",
+    re.IGNORECASE,
 )
 AMOUNT = re.compile(rf"(?<![A-Za-z])\d|\b(?:{NUMBER_WORDS})\b", re.IGNORECASE)
 SHARE = re.compile(
@@ -50,6 +63,8 @@ def leaves_open(question: str, answer: str) -> bool:
 
 def _misses_amount(question: str, text: str) -> bool:
     if SHARE_QUESTION.search(question) and not SHARE.search(text):
+        return True
+    if DURATION_QUESTION.search(question) and not (AMOUNT.search(text) or TIME_WORD.search(text)):
         return True
     return bool(AMOUNT_QUESTION.search(question)) and not AMOUNT.search(text)
 

@@ -38,6 +38,16 @@ from rag.settings import Settings
             "Die Falkenberg Industrieservice GmbH setzt CRM-Software ein [1].",
         ),
         ("Which CRM vendors does Meridian use?", "Meridian uses CRM vendors [1]."),
+        # Asked how long or how fast: the subject, a year or an ordinal is no length of time.
+        (
+            "Wie lange wechseln Mitarbeitende bei Pfeiffer im Programm Perspektivwechsel die Abteilung?",
+            "Die Mitarbeiter bei Pfeiffer wechseln im Programm Perspektivwechsel für 2023 ins Produktmarketing [1].",
+        ),
+        ("How long are the meetings of Brightwell's content council?", "They meet every second Wednesday [1]."),
+        (
+            "Wie schnell sollte der Vertrieb laut der Studie einen Lead kontaktieren?",
+            "Die Studie zeigt, dass der Vertrieb Webinar-Leads kontaktieren kann, aber die Jahresplanung ist lang [1].",
+        ),
     ],
 )
 def test_no_asked_amount_or_the_question_said_back_leaves_it_open(question: str, answer: str) -> None:
@@ -60,6 +70,15 @@ def test_no_asked_amount_or_the_question_said_back_leaves_it_open(question: str,
         ("Wer hat den Blogartikel geschrieben?", "Andreas (#derNabicht) [1]."),
         ("Wann findet das Signal-Review statt?", "Jeden Montag um halb zehn [1]."),
         ("An wen berichtet das SDR-Team bei Fennhoff?", "Das SDR-Team bei Fennhoff berichtet an das Marketing [1]."),
+        ("Wie lange dauert das Smarketing-Weekly?", "Genau 20 Minuten, jeden Montag [1]."),
+        ("Wie lange dauert die Rotation?", "Ein halbes Jahr [1]."),
+        (
+            "Wie schnell muss der Außendienst reagieren?",
+            "Sofort nach der Übergabe, spätestens am nächsten Werktag [1].",
+        ),
+        ("How quickly do reps follow up on alerts?", "Within one working day [2]."),
+        ("How long is a registered deal protected?", "Until the deal closes or is lost [1]."),
+        ("Innerhalb welcher Frist werden A-Kontakte angerufen?", "Binnen 48 Stunden nach Messeende [1]."),
         # A yes/no question may be answered by saying its statement.
         (
             "Hat Kessler ein schriftliches SLA mit dem Vertrieb?",
