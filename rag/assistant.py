@@ -14,7 +14,7 @@ from rag.asked import leaves_open
 from rag.citations import Citation, verify
 from rag.embedders import Embedder
 from rag.focus import Focus
-from rag.followup import refers_back, usable_rewrite
+from rag.followup import answering_history, refers_back, usable_rewrite
 from rag.generators import Generator
 from rag.grounding import identifiers, invented_figures, names_all
 from rag.language import detect_question_language, other_language
@@ -186,7 +186,9 @@ class Assistant:
         if not told_waiting and self.generator.busy():
             yield Waiting()
         draft = _Draft()
-        for token in self._written_answer(standalone, lang, translated, passages, draft, history):
+        for token in self._written_answer(
+            standalone, lang, translated, passages, draft, answering_history(question, history, lang)
+        ):
             timings.setdefault("first_token", _ms(started))
             yield Token(token)
         verified, citations = verify(

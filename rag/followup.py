@@ -11,7 +11,7 @@ import re
 from functools import cache
 
 from rag.lexical import shared_prefix, tokenize
-from rag.prompts import not_covered, template
+from rag.prompts import Messages, is_not_covered, template, without_declined
 from rag.sentences import sentence_spans
 
 # Always back-referring: pronominal adverbs, demonstratives, "umgekehrt", "das" with no noun after it,
@@ -70,6 +70,14 @@ def _without_antecedent(text: str, match: re.Match[str], lang: str) -> bool:
     return not any(w[0].isupper() for w in words_before)
 
 
+def answering_history(question: str, history: Messages, lang: str) -> Messages:
+    """The conversation the answering model sees. A self-contained question does without the
+    exchanges answered "not covered": they tell the model nothing, and after one the small model
+    declined the next question far more often. A follow-up keeps them, as it may ask about that
+    declined question."""
+    return history if refers_back(question, lang) else without_declined(history)
+
+
 def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]], lang: str) -> bool:
     """The model's rewrite of a follow-up is one question, brings in words of the conversation the
     follow-up lacks and at most NEW_WORDS others (none from the prompt's examples), and keeps most
@@ -78,7 +86,7 @@ def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]],
     own = set(tokenize(_without_back_references(question, lang)))
     rewritten_words = set(tokenize(rewritten))
     # "Dazu enthalten die Quellen keine Information." says nothing a rewrite could take up.
-    said = [turn["content"] for turn in history[-2:] if turn["content"] not in map(not_covered, ("de", "en"))]
+    said = [turn["content"] for turn in history[-2:] if not is_not_covered(turn["content"])]
     earlier = set(tokenize(" ".join(said)))
     known = earlier | set(tokenize(question))
     return (

@@ -33,6 +33,24 @@ def not_covered(lang: str) -> str:
     return template(f"not_covered_{lang}")
 
 
+def is_not_covered(text: str) -> bool:
+    """The text is the shipped "not covered" answer, in either language."""
+    return text.strip() in (not_covered("de"), not_covered("en"))
+
+
+def without_declined(history: Messages) -> Messages:
+    """The conversation without the exchanges whose answer was "not covered": they tell the model
+    nothing, and after one the small model declines the next question far more often."""
+    kept: Messages = []
+    for turn in history:
+        if turn.get("role") == "assistant" and is_not_covered(turn.get("content", "")):
+            if kept and kept[-1].get("role") == "user":
+                kept.pop()
+            continue
+        kept.append(turn)
+    return kept
+
+
 @cache
 def not_covered_patterns() -> list[re.Pattern[str]]:
     lines = template("not_covered_patterns").splitlines()

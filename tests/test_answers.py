@@ -5,10 +5,12 @@ from pathlib import Path
 
 import pytest
 from helpers import SpyGenerator, indexed_settings, run_ingest, spy_assistant
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rag.assistant import Answer, Done, QuestionError, Token
 from rag.components import open_assistant, open_retriever
-from rag.prompts import not_covered
+from rag.prompts import is_not_covered, not_covered, without_declined
 from rag.registry import lexical_path
 from rag.retrieval import Query
 from rag.settings import PROJECT_ROOT, Settings
@@ -143,6 +145,48 @@ def test_the_answering_model_sees_the_recent_turns_as_chat_messages(shipped: Set
     assert earlier[0]["content"] == HISTORY[0]["content"]
     assert earlier[1]["content"] == "Zahlenorientierung und Customer Insights.", "markers of old answers are dropped"
     assert question["role"] == "user" and "<quellen>" in question["content"]
+
+
+DECLINED = [
+    {"role": "user", "content": "Welches Budget hatte das Marketing 2011?"},
+    {"role": "assistant", "content": not_covered("de")},
+]
+
+
+def test_a_new_question_is_answered_without_the_exchanges_answered_not_covered(shipped: Settings) -> None:
+    """After a "not covered" turn the small model declined the next question far more often (4 of 22
+    answerable dialogue turns against 0 of 78); that exchange tells it nothing."""
+    assistant, spy = spy_assistant(shipped, "Macht und Wissen [1].")
+    assistant.ask(FIVE_FACTORS, history=HISTORY + DECLINED)
+    _system, *earlier, _question = spy.calls[0]
+    assert [m["content"] for m in earlier] == [HISTORY[0]["content"], "Zahlenorientierung und Customer Insights."]
+
+
+def test_a_follow_up_to_a_declined_question_keeps_it_in_the_answering_models_history(shipped: Settings) -> None:
+    assistant, spy = spy_assistant(shipped, "Macht und Wissen [1].")
+    assistant.ask("Und im Jahr danach?", history=HISTORY + DECLINED)
+    answer_call = next(call for call in spy.calls if call[-1]["content"].count("<quellen>"))
+    _system, *earlier, _question = answer_call
+    assert [m["content"] for m in earlier][-2:] == [DECLINED[0]["content"], not_covered("de")]
+
+
+EXCHANGES = st.lists(
+    st.tuples(st.text(min_size=1, max_size=30), st.one_of(st.text(max_size=30), st.sampled_from(["de", "en"]))),
+    max_size=6,
+)
+
+
+@given(EXCHANGES)
+def test_declined_exchanges_are_dropped_whole_and_the_others_kept_in_order(exchanges: list) -> None:
+    """An answer given as a language code stands for that language's "not covered" answer."""
+    history = []
+    for question, answer in exchanges:
+        reply = not_covered(answer) if answer in ("de", "en") else answer
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+    kept = [(q, a) for q, a in exchanges if a not in ("de", "en") and not is_not_covered(a)]
+    assert without_declined(history) == [
+        turn for q, a in kept for turn in ({"role": "user", "content": q}, {"role": "assistant", "content": a})
+    ]
 
 
 def test_a_self_contained_new_question_is_searched_exactly_as_asked(shipped: Settings) -> None:
