@@ -4,9 +4,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Browser tests drive Debian's chromium; Playwright's own browser download cannot work here.
 CHROMIUM := /usr/bin/chromium
-# llama.cpp is compiled for AVX2, not -march=native: a virtual machine may report AMX that its
-# hypervisor does not grant, and the native build then dies on the first AMX instruction.
-LLAMA_CPU_FLAGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+# llama.cpp is compiled for this CPU without AMX: a virtual machine may report AMX that its
+# hypervisor does not grant, and a plain native build then dies on the first AMX instruction. The
+# rest of -march=native (AVX-512 where there is one) reads prompts 1.5 times as fast as AVX2 only.
+NATIVE_WITHOUT_AMX := -march=native -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CPU_FLAGS := -DGGML_NATIVE=OFF -DCMAKE_C_FLAGS='$(NATIVE_WITHOUT_AMX)' -DCMAKE_CXX_FLAGS='$(NATIVE_WITHOUT_AMX)'
 
 .PHONY: run test test-slow lint
 
