@@ -14,15 +14,19 @@ from rag.lexical import shared_prefix, tokenize
 from rag.prompts import Messages, is_not_covered, template, without_declined
 from rag.sentences import sentence_spans
 
-# Always back-referring: pronominal adverbs, demonstratives, "umgekehrt", "das" with no noun after it,
+# Always back-referring: pronominal adverbs (also spoken "draus", "da raus"), demonstratives, "umgekehrt",
+# "das" with no noun after it, a closing article with no noun ("An wen berichtet die?"), "that" after a
+# verb or at the end ("Why was that changed?", not "the study that found"),
 # an ordinal or "beiden" with no noun after it (nouns by their capital, so those checks ignore the
 # IGNORECASE the patterns are searched with).
 ADVERBS = {
-    "de": r"dar(?:aus|an|auf|über|um|unter|in|nach|aus)|davon|dazu|damit|dabei|dafür|dagegen|dadurch|deren|dessen|"
-    r"umgekehrt|ebenso|dort|diese[mnrs]?|dies|jene[mnrs]?|das(?=\s+(?-i:[a-zäöüß])|$)|"
+    "de": r"dar(?:aus|an|auf|über|um|unter|in|aus)|da(?:von|zu|mit|bei|für|gegen|durch|vor|nach|neben|hinter|zwischen)|"
+    r"dr(?:aus|an|auf|in|über|um)|da\s+(?:raus|rein|drin|drauf|dran|drüber)|deren|dessen|"
+    r"umgekehrt|ebenso|dort|diese[mnrs]?|dies|jene[mnrs]?|das(?=\s+(?-i:[a-zäöüß])|$)|(?:der|die|den|dem|denen)$|"
     r"(?:der|die|das|den|dem)\s+(?:erste|zweite|dritte|letzte|andere|beide)n?(?!\s+(?-i:[A-ZÄÖÜ]))",
     "en": r"vice\s+versa|the\s+other\s+way\s+(?:round|around)|the\s+(?:first|second|third|last|latter|former)"
-    r"(?!\s+[a-z]{3,})|the\s+same\s+(?:for|about)|this|these|those",
+    r"(?!\s+[a-z]{3,})|the\s+same\s+(?:for|about)|this|these|those|"
+    r"(?:is|was|are|were|did|does|do|has|had)\s+that|that$",
 }
 # Back-referring unless the question itself names what they stand for (a capitalised word before them).
 PRONOUNS = {

@@ -18,12 +18,21 @@ FOLLOW_UPS = [
     ("Welche Zahlen nennt diese Untersuchung?", "de"),
     ("Was haben sie herausgefunden?", "de"),
     ("Gilt das auch für kleine Firmen?", "de"),
+    ("Wie groß war der Topf im Jahr davor?", "de"),
+    ("Was änderte sich danach am Lead-Scoring?", "de"),
+    ("An wen berichtet die?", "de"),
+    ("Wie viele Aufträge kamen da raus?", "de"),
+    ("Und was steht drin?", "de"),
+    ("Wer hat drüber entschieden?", "de"),
     ("And the other way round?", "en"),
     ("What about the 2023 edition?", "en"),
     ("How large was their sample?", "en"),
     ("Which journal published it?", "en"),
     ("Why?", "en"),
     ("What did this study recommend?", "en"),
+    ("Why was that changed?", "en"),
+    ("Is that true for small firms as well?", "en"),
+    ("Who decided that?", "en"),
 ]
 SELF_CONTAINED = [
     ("Wer hat den Blogartikel über Marketing und Vertrieb geschrieben?", "de"),
@@ -37,6 +46,10 @@ SELF_CONTAINED = [
     ("Is there a service level agreement for lead follow-up at Kessler?", "en"),
     ("How many accounts did the Veltro ABM pilot target?", "en"),
     ("What can marketing learn from sales?", "en"),
+    ("Which study found that sales and marketing need different orientations?", "en"),
+    ("How many leads that marketing passed on did sales accept at Kessler?", "en"),
+    ("Welche Aufgaben hat die Abteilung, die bei Tessaro die Leads bewertet?", "de"),
+    ("Was passiert bei Kessler nach der Übergabe mit den Leads?", "de"),
 ]
 
 
