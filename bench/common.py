@@ -29,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 MODEL_FILE = ROOT / "data" / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+SEED_ARTICLE = ROOT / "corpus" / "blog" / "marketing-vertrieb-teil-1.md"
 GOLD = ROOT / "tests" / "eval" / "gold.jsonl"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

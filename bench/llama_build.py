@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
 
 import common
 
@@ -29,7 +30,7 @@ def measure(model: str, rounds: int) -> dict[str, list[float]]:
     from llama_cpp import Llama
 
     llama = Llama(model, n_ctx=4096, n_threads=len(os.sched_getaffinity(0)), verbose=False)
-    text = (common.ROOT / "corpus" / "blog" / "marketing-vertrieb-teil-1.md").read_text()[:PROMPT_CHARS]
+    text = common.SEED_ARTICLE.read_text()[:PROMPT_CHARS]
     figures: dict[str, list[float]] = {"prompt_tok_s": [], "generate_tok_s": []}
     for n in range(rounds):
         llama.reset()
@@ -72,7 +73,7 @@ def main() -> None:
     common.warn_if_busy()
     builds = dict(build.split("=", 1) for build in args.build)
     model = str(common.default_model_file())
-    figures: dict[str, dict[str, list[float]]] = {name: {"prompt_tok_s": [], "generate_tok_s": []} for name in builds}
+    figures: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in builds}
     for _turn in range(args.turns):
         for name, folder in builds.items():
             for key, values in run_worker(folder, model, args.rounds).items():

@@ -23,8 +23,6 @@ from ingest.documents import parse_document
 from rag.sentences import sentence_spans
 from rag.settings import Settings
 
-SEED = common.ROOT / "corpus" / "blog" / "marketing-vertrieb-teil-1.md"
-
 # Each passage is its sentences, joined by a space (or by what the passage names) to make the input.
 SAMPLE: list[tuple[str, list[str], str]] = [
     ("de", ["Empfohlen werden z.B. gemeinsame Trainings.", "Danach folgt die Planung."], " "),
@@ -173,7 +171,7 @@ def quality(split: Segmenter) -> dict:
 def seed_texts(chars: int, count: int) -> list[str]:
     """`count` texts of the seed article repeated, each starting elsewhere in it, so that no timed run
     can be answered from what a segmenter kept of the one before."""
-    body = parse_document(SEED, SEED.read_bytes()).text
+    body = parse_document(common.SEED_ARTICLE, common.SEED_ARTICLE.read_bytes()).text
     repeated = "\n\n".join([body] * (chars // len(body) + 2))
     return [repeated[shift * 997 : shift * 997 + chars] for shift in range(count)]
 
@@ -187,7 +185,7 @@ def embedder_chars_per_second(repeats: int) -> float:
     from rag.embedders import make_embedder
 
     settings = Settings()
-    document = parse_document(SEED, SEED.read_bytes())
+    document = parse_document(common.SEED_ARTICLE, common.SEED_ARTICLE.read_bytes())
     texts = [embedding_text(document.metadata["title"], c) for c in chunk_document(document, settings.chunk_size, 0)]
     embedder = make_embedder(settings.embedder)
     embedder.embed(texts[:2])  # load and warm up outside the measurement

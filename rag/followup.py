@@ -20,7 +20,7 @@ from rag.sentences import sentence_spans
 # an ordinal or "beiden" with no noun after it (nouns by their capital, so those checks ignore the
 # IGNORECASE the patterns are searched with).
 ADVERBS = {
-    "de": r"dar(?:aus|an|auf|über|um|unter|in|aus)|da(?:von|zu|mit|bei|für|gegen|durch|vor|nach|neben|hinter|zwischen)|"
+    "de": r"dar(?:aus|an|auf|über|um|unter|in)|da(?:von|zu|mit|bei|für|gegen|durch|vor|nach|neben|hinter|zwischen)|"
     r"dr(?:aus|an|auf|in|über|um)|da\s+(?:raus|rein|drin|drauf|dran|drüber)|deren|dessen|"
     r"umgekehrt|ebenso|dort|diese[mnrs]?|dies|jene[mnrs]?|das(?=\s+(?-i:[a-zäöüß])|$)|(?:der|die|den|dem|denen)$|"
     r"(?:der|die|das|den|dem)\s+(?:erste|zweite|dritte|letzte|andere|beide)n?(?!\s+(?-i:[A-ZÄÖÜ]))",
