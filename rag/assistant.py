@@ -12,6 +12,7 @@ from typing import Any
 from rag.announcement import complete_announced_list
 from rag.asked import leaves_open
 from rag.citations import Citation, verify
+from rag.ellipsis import completed_ellipsis
 from rag.embedders import Embedder
 from rag.focus import Focus
 from rag.followup import answering_history, refers_back, usable_rewrite
@@ -134,7 +135,8 @@ class Assistant:
         question = self._checked(question)
         lang = lang if lang in ("de", "en") else detect_question_language(question)
         history = history or []
-        standalone, queries = self._search_queries(question, history, lang)
+        follows_up = bool(history) and refers_back(question, lang)
+        standalone, queries = self._search_queries(question, history, lang, follows_up)
         passages = self.retriever.search(queries, self.settings.top_k)
         timings = {"retrieve": _ms(started)}
         yield Sources(passages, standalone)
@@ -187,7 +189,7 @@ class Assistant:
             yield Waiting()
         draft = _Draft()
         for token in self._written_answer(
-            standalone, lang, translated, passages, draft, answering_history(question, history, lang)
+            standalone, lang, translated, passages, draft, answering_history(history, follows_up)
         ):
             timings.setdefault("first_token", _ms(started))
             yield Token(token)
@@ -292,16 +294,21 @@ class Assistant:
             )
         return question
 
-    def _search_queries(self, question: str, history: list[dict[str, str]], lang: str) -> tuple[str, list[Query]]:
+    def _search_queries(
+        self, question: str, history: list[dict[str, str]], lang: str, follows_up: bool
+    ) -> tuple[str, list[Query]]:
         """The question to search and show, and the searches to fuse. A question that does not refer
         back is searched exactly as asked; a follow-up ("Und was lernt der Vertrieb daraus?") with the
-        model's rewrite of it, else together with the question before it."""
-        if not history or not refers_back(question, lang):
+        model's rewrite of it (or, an elliptic one, completed without it), else together with the question
+        before it."""
+        if not follows_up:
             return question, [Query(question)]
-        if self.generator.uses_model:
-            rewritten = self._complete(condense_messages(question, history, lang))
-            if usable_rewrite(rewritten, question, history, lang):
-                return rewritten, [Query(rewritten), Query(question, FOLLOWUP_WEIGHT)]
+        rewritten = self._complete(condense_messages(question, history, lang)) if self.generator.uses_model else ""
+        if usable_rewrite(rewritten, question, history, lang):
+            return rewritten, [Query(rewritten), Query(question, FOLLOWUP_WEIGHT)]
+        completed = completed_ellipsis(question, history, lang)
+        if completed:
+            return completed, [Query(question), Query(completed, FOLLOWUP_WEIGHT)]
         earlier = next((turn["content"] for turn in reversed(history) if turn["role"] == "user"), "")
         return question, [Query(question), *([Query(earlier, FOLLOWUP_WEIGHT)] if earlier else [])]
 

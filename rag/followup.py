@@ -58,6 +58,13 @@ def refers_back(question: str, lang: str) -> bool:
         return False
     if re.search(ELLIPTIC_OPENINGS[lang], text, re.IGNORECASE) or len(tokenize(text)) < MIN_OWN_WORDS:
         return True
+    return points_back(text, lang)
+
+
+def points_back(text: str, lang: str) -> bool:
+    """A word of the text stands for something said before: a pronominal adverb, a demonstrative, a
+    pronoun with nothing before it that it could stand for."""
+    lang = lang if lang in ADVERBS else "de"
     if re.search(rf"\b(?:{ADVERBS[lang]})\b", text, re.IGNORECASE):
         return True
     return any(_without_antecedent(text, match, lang) for match in re.finditer(rf"\b(?:{PRONOUNS[lang]})\b", text))
@@ -74,12 +81,12 @@ def _without_antecedent(text: str, match: re.Match[str], lang: str) -> bool:
     return not any(w[0].isupper() for w in words_before)
 
 
-def answering_history(question: str, history: Messages, lang: str) -> Messages:
+def answering_history(history: Messages, follows_up: bool) -> Messages:
     """The conversation the answering model sees. A self-contained question does without the
     exchanges answered "not covered": they tell the model nothing, and after one the small model
     declined the next question far more often. A follow-up keeps them, as it may ask about that
     declined question."""
-    return history if refers_back(question, lang) else without_declined(history)
+    return history if follows_up else without_declined(history)
 
 
 def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]], lang: str) -> bool:

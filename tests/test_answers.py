@@ -204,6 +204,18 @@ def test_without_a_usable_rewrite_the_follow_up_and_the_question_before_are_sear
     assert answer.search_queries == ["Und was lernt der Vertrieb daraus?", HISTORY[0]["content"]]
 
 
+def test_an_elliptic_follow_up_the_model_cannot_rewrite_is_completed_from_the_question_before(
+    shipped: Settings,
+) -> None:
+    """The small model's rewrite of "Und bei …?" often just repeats the earlier question."""
+    assistant, spy = spy_assistant(shipped, HISTORY[0]["content"], "Markenwissen [1].")
+    answer = assistant.ask("Und im Beziehungsmanagement?", history=HISTORY)
+    whole = "Was kann das Marketing vom Vertrieb lernen im Beziehungsmanagement?"
+    assert answer.standalone_question == whole
+    assert answer.search_queries == ["Und im Beziehungsmanagement?", whole], "the new condition weighs most"
+    assert spy.calls[1][-1]["content"].endswith(whole), "the answering model is asked the whole question"
+
+
 @pytest.mark.parametrize(
     ("question", "message"),
     [("   ", "question: must not be empty"), ("Warum? " * 300, r"question: 2099 characters, over the limit of 1000")],
