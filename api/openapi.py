@@ -68,7 +68,7 @@ ANSWER = {
         "search_queries": {"type": "array", "items": {"type": "string"}},
         "abstain_reason": {
             "type": ["string", "null"],
-            "enum": ["no_passage", "model", "unsupported", "unanswered", "off_subject", None],
+            "enum": ["no_passage", "model", "unsupported", "unanswered", "off_subject", "repeated", None],
         },
     },
     "required": ["question", "answer", "abstained", "citations", "retrieved", "model", "timings_ms"],

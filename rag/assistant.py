@@ -12,6 +12,7 @@ from typing import Any
 from rag.announcement import complete_announced_list
 from rag.asked import leaves_open
 from rag.citations import Citation, verify
+from rag.echo import repeats_previous_figures
 from rag.ellipsis import completed_ellipsis
 from rag.embedders import Embedder
 from rag.focus import Focus
@@ -68,7 +69,8 @@ class Answer:
     # Why it abstained: "no_passage" (retrieval), "off_subject" (no passage's document names what
     # was asked about), "model" (said so, and a second try found nothing it confirmed) or
     # "unsupported" (no claim backed by a passage, or a figure that no passage contains) or
-    # "unanswered" (it gives no amount where one was asked, or says the question back).
+    # "unanswered" (it gives no amount where one was asked, or says the question back) or "repeated"
+    # (a follow-up answered with only the previous answer's figures).
     abstain_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -199,7 +201,8 @@ class Assistant:
         verified, citations, passages = complete_announced_list(
             verified, citations, passages, standalone, lang, self.retriever.following
         )
-        reason = self._abstain_reason(draft.text, verified, citations, standalone, passages, lang)
+        conversation = history if follows_up else []
+        reason = self._abstain_reason(draft.text, verified, citations, standalone, passages, lang, conversation)
         if reason is None and draft.second_try and not self._confirmed(standalone, citations, lang):
             reason = "model"
         yield Done(answer(verified, citations, reason))
@@ -270,9 +273,17 @@ class Assistant:
         return " ".join([*fields.values(), *(chunk.text for chunk in chunks)])
 
     def _abstain_reason(
-        self, text: str, shown: str, citations: list[Citation], question: str, passages: list[Passage], lang: str
+        self,
+        text: str,
+        shown: str,
+        citations: list[Citation],
+        question: str,
+        passages: list[Passage],
+        lang: str,
+        conversation: list[dict[str, str]],
     ) -> str | None:
-        """Why the model's `text`, verified into `shown`, is no answer (None if it is one)."""
+        """Why the model's `text`, verified into `shown`, is no answer (None if it is one).
+        `conversation` is the history a follow-up continues, empty for any other question."""
         if _declines(text, lang):
             return "model"
         # A figure in no passage was made up, most often for a question the passages leave open.
@@ -280,6 +291,8 @@ class Assistant:
             return "unsupported"
         if leaves_open(question, shown):
             return "unanswered"
+        if repeats_previous_figures(shown, conversation):
+            return "repeated"
         return None
 
     def _checked(self, question: str) -> str:

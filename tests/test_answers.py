@@ -216,6 +216,25 @@ def test_an_elliptic_follow_up_the_model_cannot_rewrite_is_completed_from_the_qu
     assert spy.calls[1][-1]["content"].endswith(whole), "the answering model is asked the whole question"
 
 
+PAGES = [
+    {"role": "user", "content": "Auf welchen Seiten steht der Beitrag von Baumgarth und Binckebanck?"},
+    {"role": "assistant", "content": "Verkaufen nach der Krise, S. 43-60 [1]."},
+]
+
+
+def test_a_follow_up_answered_with_only_the_previous_answers_figures_is_declined(shipped: Settings) -> None:
+    rewrite = "Auf welchen Seiten steht der Beitrag von Homburg und Jensen?"
+    assistant, _ = spy_assistant(shipped, rewrite, "Verkaufen nach der Krise, S. 43-60 [1].")
+    answer = assistant.ask("Und der Beitrag von Homburg und Jensen?", history=PAGES)
+    assert answer.abstained and answer.abstain_reason == "repeated" and answer.answer == not_covered("de")
+
+
+def test_a_new_question_may_give_the_figures_of_the_answer_before(shipped: Settings) -> None:
+    assistant, _ = spy_assistant(shipped, "Verkaufen nach der Krise, S. 43-60 [1].")
+    answer = assistant.ask("Auf welchen Seiten steht der Beitrag von Baumgarth und Binckebanck 2011?", history=PAGES)
+    assert not answer.abstained and "43-60" in answer.answer
+
+
 @pytest.mark.parametrize(
     ("question", "message"),
     [("   ", "question: must not be empty"), ("Warum? " * 300, r"question: 2099 characters, over the limit of 1000")],

@@ -1,0 +1,56 @@
+"""A follow-up answered with only the previous answer's figures ("29 %" again for "Und ein Jahr später?")."""
+
+import pytest
+
+from rag.echo import repeats_previous_figures
+
+
+def after(answer: str) -> list[dict[str, str]]:
+    return [
+        {"role": "user", "content": "Wie viele Firmen bewerten die Zusammenarbeit 2022 als gut?"},
+        {"role": "assistant", "content": answer},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("previous", "answer"),
+    [
+        ("29 % [1]", "29% [1]"),
+        ("Im Maschinenbau sind es 29 % [1].", "Ein Jahr später waren es im Maschinenbau 29 Prozent [2]."),
+        ("Der Rabatt lag vor der Richtlinie bei 14,8 % [1].", "14,8 % [1]"),
+        ("4 % Provision [1]", "Auch für Aufträge aus Marketing-Leads gab es 4 % Provision [1]."),
+        ("2022 wurden davon gerade mal 38 % abgerufen [1].", "Nach der Umstellung 2023 waren es 38 % [1]."),
+        ("The mean score was 51.8 (SD 12.7) [1].", "In the second wave it was 51.8 [1]."),
+        ("Es gingen 1.140 Rückmeldungen ein [1].", "1140 [2]"),
+    ],
+)
+def test_an_answer_giving_only_figures_said_before_repeats_them(previous: str, answer: str) -> None:
+    assert repeats_previous_figures(answer, after(previous))
+
+
+@pytest.mark.parametrize(
+    ("previous", "answer"),
+    [
+        ("29 % [1]", "35 % [1]"),  # a new figure
+        ("29 % [1]", "29 % im Maschinenbau, 35 % in der Chemie [1]"),  # one of them new
+        ("Im Maschinenbau sind es 29 % [1].", "Der Vertrieb lernt Markenwissen [1]."),  # no figure at all
+        (
+            '"Marketing und Vertrieb (Teil 1)" [1]',
+            "Teil 1 schrieben Homburg (1) und Jensen (2) [1].",
+        ),  # part and list numbers
+        ("Die Zahlen stammen aus 2023 [1].", "2023 gab es 3 Abschlüsse [1]."),  # a year carried by the question
+        ("", "29 % [1]"),  # nothing said before
+    ],
+)
+def test_an_answer_with_a_figure_of_its_own_or_none_does_not(previous: str, answer: str) -> None:
+    assert not repeats_previous_figures(answer, after(previous))
+
+
+def test_only_the_previous_answer_counts() -> None:
+    history = [
+        *after("29 % [1]"),
+        {"role": "user", "content": "Und im Handel?"},
+        {"role": "assistant", "content": "41 % [1]"},
+    ]
+    assert not repeats_previous_figures("29 % [1]", history), "29 % was two answers ago, the question asks on"
+    assert not repeats_previous_figures("29 % [1]", []), "no conversation"
