@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from rag.followup import points_back, refers_back
+from rag.grounding import YEAR
 from rag.language import detect_question_language
 from rag.prompts import Messages
 
@@ -26,7 +27,6 @@ QUESTION_WORDS = {
     "de": r"wer|wen|wem|wessen|was|wann|wie|wo|wohin|woher|warum|wieso|weshalb|welche[mnrs]?",
     "en": r"who|whom|whose|what|when|how|where|why|which",
 }
-YEAR = r"(?:19|20)\d\d"
 # A shift in time with nothing to replace: "Und ein Jahr später?", "And two months later?"
 LATER = {
     "de": r"(?:ein|einen|eine|zwei|drei|\d+)\s+(?:Jahr|Jahre|Monat|Monate|Quartal|Quartale)\s+(?:später|früher)",
@@ -73,7 +73,7 @@ def _elliptic_phrase(question: str, lang: str) -> _Phrase | None:
         or re.search(rf"\b(?:{QUESTION_WORDS[lang]})\b", phrase, re.IGNORECASE)
     ):
         return None
-    if re.fullmatch(YEAR, phrase):
+    if YEAR.fullmatch(phrase):
         return _Phrase(phrase, "year")
     if re.fullmatch(LATER[lang], phrase, re.IGNORECASE):
         return _Phrase(phrase, "later")
@@ -101,7 +101,7 @@ def _with_phrase(whole: _Whole, phrase: _Phrase, lang: str) -> _Whole:
     if phrase.key == "later":
         return _Whole(stem, phrase)
     if phrase.key == "year":
-        years = list(re.finditer(rf"\b{YEAR}\b", stem))
+        years = list(YEAR.finditer(stem))
         if years:
             return _Whole(stem[: years[-1].start()] + phrase.text + stem[years[-1].end() :])
         return _Whole(stem, phrase)
