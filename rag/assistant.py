@@ -195,17 +195,26 @@ class Assistant:
         ):
             timings.setdefault("first_token", _ms(started))
             yield Token(token)
+        conversation = history if follows_up else []
+        checked = self._checked_draft(draft, standalone, lang, passages, conversation)
+        passages = checked.passages
+        yield Done(answer(checked.text, checked.citations, checked.reason))
+
+    def _checked_draft(
+        self, draft: "_Draft", question: str, lang: str, passages: list[Passage], conversation: list[dict[str, str]]
+    ) -> "_Checked":
+        """The model's answer with verified citations, the passages it may cite (an announced list
+        completed may add one), and why it is no answer, if it is none."""
         verified, citations = verify(
-            draft.text, passages, self.embedder, self.settings.support_threshold, standalone, lang
+            draft.text, passages, self.embedder, self.settings.support_threshold, question, lang
         )
         verified, citations, passages = complete_announced_list(
-            verified, citations, passages, standalone, lang, self.retriever.following
+            verified, citations, passages, question, lang, self.retriever.following
         )
-        conversation = history if follows_up else []
-        reason = self._abstain_reason(draft.text, verified, citations, standalone, passages, lang, conversation)
-        if reason is None and draft.second_try and not self._confirmed(standalone, citations, lang):
+        reason = self._abstain_reason(draft.text, verified, citations, question, passages, lang, conversation)
+        if reason is None and draft.second_try and not self._confirmed(question, citations, lang):
             reason = "model"
-        yield Done(answer(verified, citations, reason))
+        return _Checked(verified, citations, passages, reason)
 
     def _written_answer(
         self,
@@ -378,6 +387,14 @@ class Assistant:
 class _Draft:
     text: str = ""
     second_try: bool = False  # the model declined at first and was asked again in the passages' language
+
+
+@dataclass
+class _Checked:
+    text: str
+    citations: list[Citation]
+    passages: list[Passage]
+    reason: str | None  # why it is no answer (Answer.abstain_reason)
 
 
 def _citable_text(passage: Passage) -> str:
