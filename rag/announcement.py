@@ -38,6 +38,7 @@ ANNOUNCING = re.compile(
 NUMBERED_ITEM = re.compile(r"\(\d{1,2}\)|(?<![\w.,])\d{1,2}\)")
 CLOSING_PUNCTUATION = re.compile(r"[.!?…:;]+$")
 CONJUNCTION = re.compile(r"\b(?:und|sowie|oder|and|or)\b")
+WORD = re.compile(r"\w+")
 THINGS_QUESTION = re.compile(r"\b(?:was|welche[rsmn]?|what|which)\b", re.IGNORECASE)
 # A stretch of a passage's text: (passage, start, end).
 Span = tuple[Passage, int, int]
@@ -55,11 +56,14 @@ def complete_announced_list(
     passages (one more if the listing came from the chunk after a retrieved one)."""
     if not _asks_for_things(question):
         return answer, citations, passages
-    for citation in citations:
-        sentence = citation.passage.text[citation.support_start : citation.support_end]
-        if citation.passage.metadata.get("lang") not in (None, lang) or not _announces(sentence):
-            continue
-        found = _listing_after(citation, sentence, question, following)
+    announcing = [
+        (citation.passage, end, sentence)
+        for citation in citations
+        if citation.passage.metadata.get("lang") in (None, lang)
+        for end, sentence in _announcing_sentences(citation, answer)
+    ]
+    for cited, end, sentence in announcing:
+        found = _listing_after(cited, end, sentence, question, following)
         if found is None:
             continue
         passage, start, end = found
@@ -86,6 +90,30 @@ def _cited(text: str, number: int) -> str:
     return f"{text[:cut]} [{number}]{text[cut:]}"
 
 
+def _announcing_sentences(citation: Citation, answer: str) -> list[tuple[int, str]]:
+    """End and text of the cited sentence if it announces, and of the cited passage's other sentences
+    whose count and counted noun the answer says again ("vier Gegenstandsfelder"): several claims may
+    cite one passage, and its citation keeps only the sentence that supports one of them best."""
+    text = citation.passage.text
+    cited = text[citation.support_start : citation.support_end]
+    found = [(citation.support_end, cited)] if _announces(cited) else []
+    said = set(WORD.findall(MARKER_GROUP.sub(" ", answer).casefold()))
+    for start, end in sentence_spans_or_whole(text):
+        sentence = text[start:end]
+        if end != citation.support_end and _announces(sentence) and _restated(sentence, said):
+            found.append((end, sentence))
+    return found
+
+
+def _restated(sentence: str, said: set[str]) -> bool:
+    """The answer's words include an announced count and the noun it counts."""
+    for match in ANNOUNCING.finditer(sentence):
+        words = WORD.findall(match.group().casefold())
+        if len(words) >= 2 and {words[0], words[-1]} <= said:
+            return True
+    return False
+
+
 def _announces(sentence: str) -> bool:
     """A heading, or a sentence that counts or opens what it does not list."""
     sentence = sentence.strip()
@@ -108,15 +136,15 @@ def _lists(sentence: str) -> bool:
 
 
 def _listing_after(
-    citation: Citation, announcing: str, question: str, following: Callable[[Passage], Passage | None]
+    cited: Passage, offset: int, announcing: str, question: str, following: Callable[[Passage], Passage | None]
 ) -> Span | None:
     """The first listing among the LOOKAHEAD sentences after the cited one in its document (a run of
     list items counts as one sentence); one further on must share a word with the announcement and
     with the question (after "vier Felder …" the sentence on what sales learns is no answer to what
     marketing learns). A heading ends the search."""
-    candidates = _sentences_after(citation.passage, citation.support_end)
-    if len(candidates) < LOOKAHEAD and (next_passage := following(citation.passage)) is not None:
-        seen = citation.passage.text
+    candidates = _sentences_after(cited, offset)
+    if len(candidates) < LOOKAHEAD and (next_passage := following(cited)) is not None:
+        seen = cited.text
         candidates += [
             (next_passage, start, end)
             for start, end in sentence_spans_or_whole(next_passage.text)

@@ -92,6 +92,42 @@ def test_the_listing_in_the_next_chunk_joins_the_passages_and_is_cited(answer: s
     assert citations[1].passage is second and second.text[citations[1].support_start :].startswith("So kann")
 
 
+RECORD = (
+    "Prof. Carsten Baumgarth und Prof. Lars Binckebanck beschreiben vier Gegenstandsfelder, in denen Verkauf und "
+    "Marketing voneinander lernen können. So soll die kritische Schnittstelle zwischen beiden Bereichen optimiert "
+    "werden.\n\nVom Marketing kann der Verkauf beim Beziehungsmanagement (1) und beim Markenwissen (2) lernen. "
+    "Das Marketing wiederum kann sich die Zahlenorientierung (3) zum Vorbild nehmen."
+)
+
+
+def test_a_restated_count_gets_its_listing_when_the_passage_is_cited_for_another_claim_too() -> None:
+    """Two claims cite one passage; its citation keeps the sentence the second copies word for word,
+    not the announcing one the first restates (the default model's answer to gold q004)."""
+    cited = passage("baumgarth.md:h:0", RECORD)
+    answer = (
+        "Die Autoren beschreiben vier Gegenstandsfelder, in denen Verkauf und Marketing voneinander lernen können [1]. "
+        "So soll die kritische Schnittstelle zwischen beiden Bereichen optimiert werden [1]."
+    )
+    copied = "So soll die kritische Schnittstelle zwischen beiden Bereichen optimiert werden."
+    question = "Auf welchen vier Feldern können Vertrieb und Marketing voneinander profitieren?"
+    text, citations, _ = complete_announced_list(
+        answer, [citing(1, cited, copied)], [cited], question, "de", no_following
+    )
+    listing = "Vom Marketing kann der Verkauf beim Beziehungsmanagement (1) und beim Markenwissen (2) lernen [1]."
+    assert text == f"{answer} {listing}"
+    assert len(citations) == 1
+
+
+def test_a_count_the_answer_does_not_say_again_brings_no_listing() -> None:
+    cited = passage("baumgarth.md:h:0", RECORD)
+    answer = "So soll die kritische Schnittstelle zwischen beiden Bereichen optimiert werden [1]."
+    copied = "So soll die kritische Schnittstelle zwischen beiden Bereichen optimiert werden."
+    question = "Welches Ziel verfolgen Baumgarth und Binckebanck?"
+    assert (
+        complete_announced_list(answer, [citing(1, cited, copied)], [cited], question, "de", no_following)[0] == answer
+    )
+
+
 def test_a_listing_further_on_about_something_else_than_the_question_is_not_taken() -> None:
     """After "vier … Gegenstandsfelder", the sentence on what sales learns from marketing is no answer
     to what marketing learns from sales (the default model's answer to gold q005 got it appended)."""
