@@ -19,7 +19,7 @@ from rag.focus import Focus
 from rag.followup import answering_history, refers_back, usable_rewrite
 from rag.generators import Generator
 from rag.grounding import identifiers, invented_figures, names_all
-from rag.language import detect_question_language, other_language
+from rag.language import detect_question_language, in_other_language, other_language
 from rag.loops import without_loops
 from rag.prompts import (
     SourceText,
@@ -203,8 +203,13 @@ class Assistant:
     def _checked_draft(
         self, draft: "_Draft", question: str, lang: str, passages: list[Passage], conversation: list[dict[str, str]]
     ) -> "_Checked":
-        """The model's answer with verified citations, the passages it may cite (an announced list
-        completed may add one), and why it is no answer, if it is none."""
+        """The model's answer in the question's language with verified citations, the passages it may
+        cite (an announced list completed may add one), and why it is no answer, if it is none."""
+        if self.generator.uses_model and not _declines(draft.text, lang) and in_other_language(draft.text, lang):
+            # The model followed its passages' or the conversation's language; what was streamed is replaced.
+            draft.text = "".join(
+                self.generator.stream(translation_messages(draft.text, lang), self.settings.max_answer_tokens)
+            )
         verified, citations = verify(
             draft.text, passages, self.embedder, self.settings.support_threshold, question, lang
         )

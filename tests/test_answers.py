@@ -235,6 +235,15 @@ def test_a_new_question_may_give_the_figures_of_the_answer_before(shipped: Setti
     assert not answer.abstained and "43-60" in answer.answer
 
 
+def test_an_answer_written_in_the_other_language_is_translated_into_the_questions(shipped: Settings) -> None:
+    english = "The study recommends joint training and job rotation for employees of both departments [1]."
+    german = "Die Studie empfiehlt gemeinsame Schulungen und Job-Rotation für Mitarbeitende beider Abteilungen [1]."
+    assistant, spy = spy_assistant(shipped, english, german)
+    answer = assistant.ask("Was empfehlen Homburg und Jensen für das gegenseitige Verständnis?")
+    assert answer.answer.startswith("Die Studie empfiehlt gemeinsame Schulungen") and answer.citations
+    assert spy.calls[1][-1]["content"] == english and "German" in spy.calls[1][0]["content"]
+
+
 @pytest.mark.parametrize(
     ("question", "message"),
     [("   ", "question: must not be empty"), ("Warum? " * 300, r"question: 2099 characters, over the limit of 1000")],
