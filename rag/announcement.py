@@ -56,11 +56,12 @@ def complete_announced_list(
     passages (one more if the listing came from the chunk after a retrieved one)."""
     if not _asks_for_things(question):
         return answer, citations, passages
+    said = set(WORD.findall(MARKER_GROUP.sub(" ", answer).casefold()))
     announcing = [
         (citation.passage, end, sentence)
         for citation in citations
         if citation.passage.metadata.get("lang") in (None, lang)
-        for end, sentence in _announcing_sentences(citation, answer)
+        for end, sentence in _announcing_sentences(citation, said)
     ]
     for cited, end, sentence in announcing:
         found = _listing_after(cited, end, sentence, question, following)
@@ -90,14 +91,14 @@ def _cited(text: str, number: int) -> str:
     return f"{text[:cut]} [{number}]{text[cut:]}"
 
 
-def _announcing_sentences(citation: Citation, answer: str) -> list[tuple[int, str]]:
+def _announcing_sentences(citation: Citation, said: set[str]) -> list[tuple[int, str]]:
     """End and text of the cited sentence if it announces, and of the cited passage's other sentences
-    whose count and counted noun the answer says again ("vier Gegenstandsfelder"): several claims may
-    cite one passage, and its citation keeps only the sentence that supports one of them best."""
+    whose count and counted noun the answer (its casefolded words: `said`) says again ("vier
+    Gegenstandsfelder"): several claims may cite one passage, and its citation keeps only the sentence
+    that supports one of them best."""
     text = citation.passage.text
     cited = text[citation.support_start : citation.support_end]
     found = [(citation.support_end, cited)] if _announces(cited) else []
-    said = set(WORD.findall(MARKER_GROUP.sub(" ", answer).casefold()))
     for start, end in sentence_spans_or_whole(text):
         sentence = text[start:end]
         if end != citation.support_end and _announces(sentence) and _restated(sentence, said):

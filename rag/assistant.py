@@ -207,9 +207,7 @@ class Assistant:
         cite (an announced list completed may add one), and why it is no answer, if it is none."""
         if self.generator.uses_model and not _declines(draft.text, lang) and in_other_language(draft.text, lang):
             # The model followed its passages' or the conversation's language; what was streamed is replaced.
-            draft.text = "".join(
-                self.generator.stream(translation_messages(draft.text, lang), self.settings.max_answer_tokens)
-            )
+            draft.text = "".join(self._translated_answer(draft.text, lang))
         verified, citations = verify(
             draft.text, passages, self.embedder, self.settings.support_threshold, question, lang
         )
@@ -263,7 +261,11 @@ class Assistant:
         That answer is translated back."""
         written = "".join(self._generate(translated.text, passages, other_language(lang))).strip()
         if not _declines(written, other_language(lang)):
-            yield from self.generator.stream(translation_messages(written, lang), self.settings.max_answer_tokens)
+            yield from self._translated_answer(written, lang)
+
+    def _translated_answer(self, text: str, lang: str) -> Iterator[str]:
+        """An answer put into `lang` by the model, streamed (the answer's length, not a question's)."""
+        return self.generator.stream(translation_messages(text, lang), self.settings.max_answer_tokens)
 
     def _confirmed(self, question: str, citations: list[Citation], lang: str) -> bool:
         """The model, asked whether the sentences the answer cites answer the question, says yes with at
