@@ -35,6 +35,8 @@ from rag.sentences import sentence_spans
 from rag.settings import Settings
 
 EXTRACTIVE_SENTENCES = 3
+# Why the checks withdrew a draft (Answer.abstain_reason); across languages such a draft gets a second try.
+WITHDRAWN = ("unsupported", "unanswered")
 REWRITE_TOKENS = 120
 # A follow-up is searched with its rewrite and, at this weight, as asked; without a usable rewrite,
 # as asked and, at this weight, with the question it follows (two searches fused, never one glued text).
@@ -196,9 +198,32 @@ class Assistant:
             timings.setdefault("first_token", _ms(started))
             yield Token(token)
         conversation = history if follows_up else []
-        checked = self._checked_draft(draft, standalone, lang, passages, conversation)
+        checked = self._final_answer(draft, standalone, lang, translated, passages, conversation)
         passages = checked.passages
         yield Done(answer(checked.text, checked.citations, checked.reason))
+
+    def _final_answer(
+        self,
+        draft: "_Draft",
+        question: str,
+        lang: str,
+        translated: Query | None,
+        passages: list[Passage],
+        conversation: list[dict[str, str]],
+    ) -> "_Checked":
+        """The checked draft. One the checks withdraw, written over passages mostly in the other language,
+        gets the second try a refusal gets (the small model misreads figures and roles across languages);
+        its answer replaces the draft if it passes the same checks and the model confirms it."""
+        checked = self._checked_draft(draft, question, lang, passages, conversation)
+        retry_with = self._second_try_query(translated, passages, lang)
+        if checked.reason not in WITHDRAWN or draft.second_try or retry_with is None:
+            return checked
+        second = _Draft(second_try=True)
+        second.text = "".join(self._second_try(retry_with, passages, lang))
+        if not second.text:
+            return checked
+        rechecked = self._checked_draft(second, question, lang, passages, conversation)
+        return checked if rechecked.reason else rechecked
 
     def _checked_draft(
         self, draft: "_Draft", question: str, lang: str, passages: list[Passage], conversation: list[dict[str, str]]
@@ -230,8 +255,7 @@ class Assistant:
     ) -> Iterator[str]:
         """The model's answer as it streams into `draft`. Text that may still become a refusal is held
         back: if it does, a second try may follow, and the refusal must not be shown before it."""
-        retry = self.settings.answer_check_below > 0 and _mostly_other_language(passages, lang)
-        retry_with = translated if retry else None
+        retry_with = self._second_try_query(translated, passages, lang)
         held = True
         asked = self._question_for_model(question, lang, translated, passages)
         for token in self._generate(asked, passages, lang, history):
@@ -254,6 +278,12 @@ class Assistant:
             if draft.text:
                 return
         yield not_covered(lang)
+
+    def _second_try_query(self, translated: Query | None, passages: list[Passage], lang: str) -> Query | None:
+        """The question to ask again in the passages' language, if a second try is possible."""
+        if self.settings.answer_check_below > 0 and _mostly_other_language(passages, lang):
+            return translated
+        return None
 
     def _second_try(self, translated: Query, passages: list[Passage], lang: str) -> Iterator[str]:
         """A small model declines many questions asked in the other language than its passages, even

@@ -428,6 +428,30 @@ def test_across_languages_an_answer_shows_once_its_first_sentence_is_complete(tw
     assert len(spy.calls) == 2 and spy.checks == [], "no second try, no check"
 
 
+def test_an_answer_withdrawn_across_languages_is_replaced_by_a_confirmed_second_try(two_companies: Settings) -> None:
+    wrong = "At Kessler, sales contacts every lead within 36 hours [1]."  # no passage has 36
+    answer, streamed, spy = ask_across_languages(two_companies, 0.9, wrong)
+    assert not answer.abstained and answer.answer == "At Kessler, sales contacts every lead within 24 hours [1]."
+    assert "".join(streamed) == wrong, "streamed before the checks; the checked answer replaces it in every face"
+    assert spy.calls[2][1]["content"].endswith(f"Frage: {GERMAN_QUESTION}") and len(spy.checks) == 1
+
+
+def test_a_withdrawn_answer_whose_second_try_is_not_confirmed_stays_withdrawn(two_companies: Settings) -> None:
+    wrong = "At Kessler, sales contacts every lead within 36 hours [1]."
+    answer, _, spy = ask_across_languages(two_companies, 0.2, wrong)
+    assert answer.abstained and answer.abstain_reason == "unsupported" and answer.answer == not_covered("en")
+    assert len(spy.calls) == 4 and len(spy.checks) == 1, "asked again, then not confirmed"
+
+
+def test_an_answer_withdrawn_in_the_passages_language_gets_no_second_try(two_companies: Settings) -> None:
+    spy = SpyGenerator(
+        "How quickly must sales contact a lead at Kessler?", "Bei Kessler gilt eine Frist von 36 Stunden [1]."
+    )
+    answer = open_assistant(two_companies, spy).ask(GERMAN_QUESTION)
+    assert answer.abstained and answer.abstain_reason == "unsupported"
+    assert len(spy.calls) == 2 and spy.checks == [], "the translation for the search, the answer; nothing more"
+
+
 def test_a_second_try_the_model_does_not_confirm_stays_declined(two_companies: Settings) -> None:
     for yes in (0.2, None):
         answer, _, spy = ask_across_languages(two_companies, yes)
