@@ -288,10 +288,15 @@ class Assistant:
     def _second_try(self, translated: Query, passages: list[Passage], lang: str) -> Iterator[str]:
         """A small model declines many questions asked in the other language than its passages, even
         with the translation beside them; asked wholly in the passages' language it often answers.
-        That answer is translated back."""
+        That answer is checked there, where claim and passage share words, and only then translated back."""
         written = "".join(self._generate(translated.text, passages, other_language(lang))).strip()
-        if not _declines(written, other_language(lang)):
+        if self._holds(written, translated.text, other_language(lang), passages):
             yield from self._translated_answer(written, lang)
+
+    def _holds(self, text: str, question: str, lang: str, passages: list[Passage]) -> bool:
+        """`text`, the answer to `question` in `lang`, passes the checks of its claims against the passages."""
+        verified, citations = verify(text, passages, self.embedder, self.settings.support_threshold, question, lang)
+        return self._abstain_reason(text, verified, citations, question, passages, lang, []) is None
 
     def _translated_answer(self, text: str, lang: str) -> Iterator[str]:
         """An answer put into `lang` by the model, streamed (the answer's length, not a question's)."""

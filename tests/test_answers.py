@@ -377,15 +377,18 @@ GERMAN_QUESTION = "Wie schnell muss der Vertrieb bei Kessler einen Lead kontakti
 
 
 def ask_across_languages(
-    settings: Settings, yes: float | None, refusal: str = "The sources contain no information on this."
+    settings: Settings,
+    yes: float | None,
+    refusal: str = "The sources contain no information on this.",
+    hours: int = 24,
 ) -> tuple[Answer, list[str], SpyGenerator]:
     """An English question over German articles: the model translates it, declines, is asked again in
-    German, and its German answer is translated back."""
+    German, and its German answer (a first contact within `hours`) is translated back."""
     spy = SpyGenerator(
         GERMAN_QUESTION,
         refusal,
-        "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 24 Stunden [1].",
-        "At Kessler, sales contacts every lead within 24 hours [1].",
+        f"Bei Kessler kontaktiert der Vertrieb jeden Lead binnen {hours} Stunden [1].",
+        f"At Kessler, sales contacts every lead within {hours} hours [1].",
     )
     spy.yes = yes
     events = list(open_assistant(settings, spy).stream(ENGLISH_QUESTION))
@@ -450,6 +453,12 @@ def test_an_answer_withdrawn_in_the_passages_language_gets_no_second_try(two_com
     answer = open_assistant(two_companies, spy).ask(GERMAN_QUESTION)
     assert answer.abstained and answer.abstain_reason == "unsupported"
     assert len(spy.calls) == 2 and spy.checks == [], "the translation for the search, the answer; nothing more"
+
+
+def test_a_second_try_is_checked_in_the_passages_language_before_it_is_translated(two_companies: Settings) -> None:
+    answer, _, spy = ask_across_languages(two_companies, 0.9, hours=36)  # no passage has 36
+    assert answer.abstained and answer.abstain_reason == "model"
+    assert len(spy.calls) == 3 and spy.checks == [], "neither translated back nor confirmed"
 
 
 def test_a_second_try_the_model_does_not_confirm_stays_declined(two_companies: Settings) -> None:
