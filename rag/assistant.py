@@ -12,7 +12,7 @@ from typing import Any
 from rag.announcement import complete_announced_list
 from rag.asked import leaves_open
 from rag.citations import Citation, verify
-from rag.echo import repeats_previous_figures
+from rag.echo import echoes_previous_answer
 from rag.ellipsis import completed_ellipsis
 from rag.embedders import Embedder
 from rag.focus import Focus
@@ -342,7 +342,7 @@ class Assistant:
             return "unsupported"
         if leaves_open(question, shown):
             return "unanswered"
-        if repeats_previous_figures(shown, conversation):
+        if echoes_previous_answer(shown, conversation):
             return "repeated"
         return None
 

@@ -1,25 +1,39 @@
-"""Does a follow-up's answer only give the previous answer's figures again?
+"""Does a follow-up's answer only say again what the previous answer said?
 
 Asked "Und bei großen Firmen?" or "Und ein Jahr später?", the small model often answers with the
 figure it gave the turn before: most passages it sees are the earlier question's, and the earlier
 answer stands right above the follow-up. In the 43 evaluation dialogues such answers were wrong 7
-times in 9 (the other two were right because the answer before them had been wrong).
+times in 9 (the other two were right because the answer before them had been wrong). Asked "and the
+other way round?", it may give the previous answer again word for word.
 """
 
 import re
 
 from rag.grounding import NUMBER, YEAR, figures
 from rag.prompts import CITATION_MARKER, Messages
+from rag.sentences import sentence_spans_or_whole
 
 # A lone digit without a percent sign numbers a part or a list item ("Teil 1", "(2)"), not an amount.
 PERCENT = re.compile(r"\s*(?:%|Prozent|percent)")
 
 
-def repeats_previous_figures(answer: str, history: Messages) -> bool:
-    """The answer states figures, and the assistant's previous answer states every one of them."""
+def echoes_previous_answer(answer: str, history: Messages) -> bool:
+    """The answer states figures, all of which the assistant's previous answer states, or it has
+    only sentences that answer had."""
     previous = next((turn["content"] for turn in reversed(history) if turn["role"] == "assistant"), "")
-    said = _amounts(answer)
-    return bool(said) and said <= _amounts(previous)
+    figures_said, sentences = _amounts(answer), _sentences(answer)
+    if figures_said and figures_said <= _amounts(previous):
+        return True
+    return bool(sentences) and sentences <= _sentences(previous)
+
+
+def _sentences(text: str) -> set[str]:
+    """The text's sentences without citation markers, case, spacing and closing punctuation."""
+    text = CITATION_MARKER.sub("", text)
+    sentences = (
+        " ".join(text[start:end].casefold().split()).rstrip(".!?") for start, end in sentence_spans_or_whole(text)
+    )
+    return {sentence for sentence in sentences if sentence}
 
 
 def _amounts(text: str) -> set[str]:

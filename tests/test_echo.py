@@ -1,8 +1,9 @@
-"""A follow-up answered with only the previous answer's figures ("29 %" again for "Und ein Jahr später?")."""
+"""A follow-up answered with only the previous answer's figures ("29 %" again for "Und ein Jahr später?")
+or with its sentences again ("and the other way round?")."""
 
 import pytest
 
-from rag.echo import repeats_previous_figures
+from rag.echo import echoes_previous_answer
 
 
 def after(answer: str) -> list[dict[str, str]]:
@@ -25,7 +26,7 @@ def after(answer: str) -> list[dict[str, str]]:
     ],
 )
 def test_an_answer_giving_only_figures_said_before_repeats_them(previous: str, answer: str) -> None:
-    assert repeats_previous_figures(answer, after(previous))
+    assert echoes_previous_answer(answer, after(previous))
 
 
 @pytest.mark.parametrize(
@@ -43,7 +44,7 @@ def test_an_answer_giving_only_figures_said_before_repeats_them(previous: str, a
     ],
 )
 def test_an_answer_with_a_figure_of_its_own_or_none_does_not(previous: str, answer: str) -> None:
-    assert not repeats_previous_figures(answer, after(previous))
+    assert not echoes_previous_answer(answer, after(previous))
 
 
 def test_only_the_previous_answer_counts() -> None:
@@ -52,5 +53,31 @@ def test_only_the_previous_answer_counts() -> None:
         {"role": "user", "content": "Und im Handel?"},
         {"role": "assistant", "content": "41 % [1]"},
     ]
-    assert not repeats_previous_figures("29 % [1]", history), "29 % was two answers ago, the question asks on"
-    assert not repeats_previous_figures("29 % [1]", []), "no conversation"
+    assert not echoes_previous_answer("29 % [1]", history), "29 % was two answers ago, the question asks on"
+    assert not echoes_previous_answer("29 % [1]", []), "no conversation"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Christian Homburg says that the Verkaufsmethoden of Marketing can be learned from [1].",
+        "christian homburg says that the  Verkaufsmethoden of Marketing can be learned from [2]",  # markers, case
+    ],
+)
+def test_the_previous_answer_said_again_word_for_word_repeats_it(answer: str) -> None:
+    previous = "Christian Homburg says that the Verkaufsmethoden of Marketing can be learned from [1]."
+    assert echoes_previous_answer(answer, after(previous))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Ab 15 Punkten übergibt Solvanta einen Kontakt an den Vertrieb [1].",  # its figure is new
+        "Ab 65 Punkten übergibt Solvanta einen Kontakt an den Vertrieb [1]. Der Besuch der Preisseite gibt 15 [1].",
+        "Der Vertrieb lernt vom Marketing die Markenführung [1].",
+    ],
+)
+def test_an_answer_with_a_sentence_of_its_own_does_not(answer: str) -> None:
+    assert not echoes_previous_answer(
+        answer, after("Ab 65 Punkten übergibt Solvanta einen Kontakt an den Vertrieb [1].")
+    )
