@@ -72,7 +72,7 @@ class Answer:
     # was asked about), "model" (said so, and a second try found nothing it confirmed) or
     # "unsupported" (no claim backed by a passage, or a figure that no passage contains) or
     # "unanswered" (it gives no amount where one was asked, or says the question back) or "repeated"
-    # (a follow-up answered with only the previous answer's figures).
+    # (a follow-up answered with only the previous answer's figures or sentences).
     abstain_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
