@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from rag.asked import AMOUNT_QUESTION, SHARE_QUESTION
 from rag.citations import LIST_ITEM, MARKER_GROUP, Citation
-from rag.lexical import shares_a_word, tokenize
+from rag.lexical import WORD, shares_a_word, tokenize
 from rag.retrieval import Passage
 from rag.sentences import sentence_spans_or_whole
 
@@ -38,7 +38,6 @@ ANNOUNCING = re.compile(
 NUMBERED_ITEM = re.compile(r"\(\d{1,2}\)|(?<![\w.,])\d{1,2}\)")
 CLOSING_PUNCTUATION = re.compile(r"[.!?…:;]+$")
 CONJUNCTION = re.compile(r"\b(?:und|sowie|oder|and|or)\b")
-WORD = re.compile(r"\w+")
 THINGS_QUESTION = re.compile(r"\b(?:was|welche[rsmn]?|what|which)\b", re.IGNORECASE)
 # A stretch of a passage's text: (passage, start, end).
 Span = tuple[Passage, int, int]

@@ -218,8 +218,7 @@ class Assistant:
         retry_with = self._second_try_query(translated, passages, lang)
         if checked.reason not in WITHDRAWN or draft.second_try or retry_with is None:
             return checked
-        second = _Draft(second_try=True)
-        second.text = "".join(self._second_try(retry_with, passages, lang))
+        second = _Draft("".join(self._second_try(retry_with, passages, lang)), second_try=True)
         if not second.text:
             return checked
         rechecked = self._checked_draft(second, question, lang, passages, conversation)

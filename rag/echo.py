@@ -21,9 +21,10 @@ def echoes_previous_answer(answer: str, history: Messages) -> bool:
     """The answer states figures, all of which the assistant's previous answer states, or it has
     only sentences that answer had."""
     previous = next((turn["content"] for turn in reversed(history) if turn["role"] == "assistant"), "")
-    figures_said, sentences = _amounts(answer), _sentences(answer)
-    if figures_said and figures_said <= _amounts(previous):
+    said = _amounts(answer)
+    if said and said <= _amounts(previous):
         return True
+    sentences = _sentences(answer)
     return bool(sentences) and sentences <= _sentences(previous)
 
 
