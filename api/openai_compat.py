@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from api.security import NOT_ENABLED, RateLimiter, RequestError, check_bearer_key, read_json_object
-from rag.assistant import Answer, Assistant, Done, QuestionError, Token, Waiting, is_valid_unicode
+from rag.assistant import Answer, Assistant, Done, QuestionError, Revising, Token, Waiting, is_valid_unicode
 from rag.generators import GeneratorError
 from rag.settings import Settings
 
@@ -186,6 +186,8 @@ def _chunks(assistant: Assistant, question: str, history: list[dict[str, str]]) 
                 yield ": waiting: the model is answering another question\n\n"  # an SSE comment; clients skip it
             elif isinstance(event, Token):
                 yield completion.chunk({"content": event.text})
+            elif isinstance(event, Revising):
+                yield f": revising: {event.step}\n\n"  # the tokens so far will be replaced by verified_content
             elif isinstance(event, Done):
                 final = {"verified_content": event.answer.answer, **_extras(event.answer)}
                 yield completion.chunk(final, finish_reason="stop")

@@ -277,8 +277,9 @@ OPENAPI = {
             {
                 "description": "events in this order: `sources` {passages, standalone_question}, at once from the "
                 "question, and once more if the search with the model's translation of it changes them; `waiting` "
-                "when queued behind another question; `token` {text} while the model writes; `done` with the "
-                "Answer; or `error` {error, message}",
+                "when queued behind another question; `token` {text} while the model writes; `revising` {step, "
+                "message} when the streamed text will be replaced and that takes another model call (`step` "
+                "`translating` or `asking_again`); `done` with the Answer; or `error` {error, message}",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}},
             },
         ),
@@ -297,7 +298,7 @@ OPENAPI = {
                         "then a chunk with finish_reason `stop` whose delta carries `citations`, "
                         "`standalone_question`, `search_queries` and `verified_content` (the verified answer, "
                         "replacing the streamed tokens); then `data: [DONE]`. A comment line `: waiting …` says "
-                        "the question is queued.",
+                        "the question is queued, `: revising …` that the streamed tokens will be replaced.",
                         "content": {
                             "application/json": {"schema": {"$ref": "#/components/schemas/ChatCompletion"}},
                             "text/event-stream": {"schema": {"type": "string"}},

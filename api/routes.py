@@ -16,8 +16,9 @@ from starlette.routing import BaseRoute, Route
 from api.openai_compat import OpenAICompatible, openai_error_response, openai_refusal
 from api.openapi import OPENAPI
 from api.security import OriginGuard, RateLimiter, RequestError, parse_origins, read_json_object
-from rag.assistant import Assistant, Done, QuestionError, Sources, Token, Waiting, is_valid_unicode
+from rag.assistant import Assistant, Done, QuestionError, Revising, Sources, Token, Waiting, is_valid_unicode
 from rag.components import open_retriever, shared_model
+from rag.conversation import REVISING_NOTICE
 from rag.generators import GeneratorError
 from rag.registry import index_statistics
 from rag.retrieval import Retriever
@@ -153,7 +154,8 @@ def _checked_history(history: Any) -> list[dict[str, str]]:
 def _server_sent_events(
     assistant: Assistant, question: str, history: list[dict[str, str]], lang: str | None
 ) -> Iterator[str]:
-    """`sources`, then `waiting` if queued, `token`s, and `done` with the verified answer (or `error`)."""
+    """`sources`, then `waiting` if queued, `token`s, `revising` while the streamed text is being replaced,
+    and `done` with the verified answer (or `error`)."""
     try:
         for event in assistant.stream(question, history, lang):
             if isinstance(event, Sources):
@@ -163,6 +165,8 @@ def _server_sent_events(
                 yield _event("waiting", {"message": "queued: the model is answering another question"})
             elif isinstance(event, Token):
                 yield _event("token", {"text": event.text})
+            elif isinstance(event, Revising):
+                yield _event("revising", {"step": event.step, "message": REVISING_NOTICE[event.lang][event.step]})
             elif isinstance(event, Done):
                 yield _event("done", event.answer.to_json())
     except QuestionError as error:

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from rag.assistant import Answer, Assistant, Done, QuestionError, Sources, Token
+from rag.assistant import Answer, Assistant, Done, QuestionError, Revising, Sources, Token
 from rag.components import open_assistant
-from rag.conversation import SECTION_LABEL, readable_passage, source_line
+from rag.conversation import REVISING_NOTICE, SECTION_LABEL, readable_passage, source_line
 from rag.embedders import EmbedderConfigError
 from rag.feedback import FeedbackStore, feedback_path
 from rag.generators import GeneratorError
@@ -117,6 +117,9 @@ def _stream_in_place(assistant: Assistant, question: str) -> Answer:
             elif isinstance(event, Token):
                 streamed += event.text
                 live.update(Text(streamed), refresh=True)
+            elif isinstance(event, Revising):
+                notice = REVISING_NOTICE[event.lang][event.step]
+                live.update(Text.assemble((streamed, "dim"), "\n", (notice, "italic")), refresh=True)
             elif isinstance(event, Done):
                 live.update(Text(event.answer.answer), refresh=True)
                 return event.answer

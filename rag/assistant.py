@@ -3,6 +3,7 @@
 Used alike by the CLI, the chat page and the HTTP API.
 """
 
+import collections.abc
 import re
 import time
 from collections.abc import Iterator
@@ -111,11 +112,21 @@ class Waiting:
 
 
 @dataclass
+class Revising:
+    """The text streamed so far will be replaced, which takes a model call or more: `step` is
+    "translating" (it is in the other language than the question) or "asking_again" (it did not
+    hold up against the passages and the model is asked again in their language)."""
+
+    step: str
+    lang: str
+
+
+@dataclass
 class Done:
     answer: Answer
 
 
-Event = Sources | Waiting | Token | Done
+Event = Sources | Waiting | Token | Revising | Done
 
 
 class Assistant:
@@ -198,7 +209,7 @@ class Assistant:
             timings.setdefault("first_token", _ms(started))
             yield Token(token)
         conversation = history if follows_up else []
-        checked = self._final_answer(draft, standalone, lang, translated, passages, conversation)
+        checked = yield from self._final_answer(draft, standalone, lang, translated, passages, conversation)
         passages = checked.passages
         yield Done(answer(checked.text, checked.citations, checked.reason))
 
@@ -210,27 +221,29 @@ class Assistant:
         translated: Query | None,
         passages: list[Passage],
         conversation: list[dict[str, str]],
-    ) -> "_Checked":
+    ) -> collections.abc.Generator[Revising, None, "_Checked"]:
         """The checked draft. One the checks withdraw, written over passages mostly in the other language,
         gets the second try a refusal gets (the small model misreads figures and roles across languages);
         its answer replaces the draft if it passes the same checks and the model confirms it."""
-        checked = self._checked_draft(draft, question, lang, passages, conversation)
+        checked = yield from self._checked_draft(draft, question, lang, passages, conversation)
         retry_with = self._second_try_query(translated, passages, lang)
         if checked.reason not in WITHDRAWN or draft.second_try or retry_with is None:
             return checked
+        yield Revising("asking_again", lang)
         second = _Draft("".join(self._second_try(retry_with, passages, lang)), second_try=True)
         if not second.text:
             return checked
-        rechecked = self._checked_draft(second, question, lang, passages, conversation)
+        rechecked = yield from self._checked_draft(second, question, lang, passages, conversation)
         return checked if rechecked.reason else rechecked
 
     def _checked_draft(
         self, draft: "_Draft", question: str, lang: str, passages: list[Passage], conversation: list[dict[str, str]]
-    ) -> "_Checked":
+    ) -> collections.abc.Generator[Revising, None, "_Checked"]:
         """The model's answer in the question's language with verified citations, the passages it may
         cite (an announced list completed may add one), and why it is no answer, if it is none."""
         if self.generator.uses_model and not _declines(draft.text, lang) and in_other_language(draft.text, lang):
             # The model followed its passages' or the conversation's language; what was streamed is replaced.
+            yield Revising("translating", lang)
             draft.text = "".join(self._translated_answer(draft.text, lang))
         verified, citations = verify(
             draft.text, passages, self.embedder, self.settings.support_threshold, question, lang

@@ -6,6 +6,17 @@ from typing import Any
 
 PAGE_LABEL = {"de": "S.", "en": "p."}
 SECTION_LABEL = {"de": "Abschnitt", "en": "Section"}
+# Said while the streamed answer is being replaced (assistant.Revising), by its step.
+REVISING_NOTICE = {
+    "de": {
+        "translating": "Die Antwort wird in die Sprache der Frage übersetzt …",
+        "asking_again": "Die Antwort hält den Quellen nicht stand; das Modell wird noch einmal gefragt …",
+    },
+    "en": {
+        "translating": "Translating the answer into the language of the question …",
+        "asking_again": "The answer did not hold up against the sources; asking the model again …",
+    },
+}
 # A Markdown heading line inside a chunk (chunks run across headings): its marks, then its text.
 HEADING_LINE = re.compile(r"^[ \t]*(#{1,6}[ \t]+)(.*?)([ \t]+#+)?[ \t]*$", re.MULTILINE)
 

@@ -1,13 +1,16 @@
 """Shared test helpers: run ingest in-process or as the CLI, read back what the index holds, start the app."""
 
 import functools
+import json
+import math
 import os
 import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -88,7 +91,6 @@ def wait_for_http(
     url: str, process: subprocess.Popen, log: Path, seconds: float = 180, headers: dict[str, str] | None = None
 ) -> None:
     """Poll until `url` answers 200; fail early, with the log, if the process dies."""
-    import time
     import urllib.request
 
     deadline = time.monotonic() + seconds
@@ -213,6 +215,104 @@ class LlamaServer:
 
     def stop(self) -> None:
         stop_process(self.process)
+
+
+class ScriptedModelServer:
+    """An OpenAI-compatible chat server (RAG_GENERATOR=openai) replying with scripted texts, in order, for
+    browser tests of paths a real small model takes only by chance, such as an answer withdrawn and asked
+    again. Only the model's words are faked: the app, its HTTP client and the browser are real. A streamed
+    reply comes word by word after its `delays` seconds; a yes/no check gets "Yes" with probability `yes`."""
+
+    def __init__(self, *replies: str, delays: dict[int, float] | None = None, yes: float = 0.9) -> None:
+        replies_left, pause = list(replies), delays or {}
+        self.asked: list[list[dict]] = []  # the messages of each streamed request, in order
+        asked = self.asked
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if not body.get("stream"):
+                    self._send_json(_yes_reply(yes))
+                    return
+                asked.append(body["messages"])
+                reply = replies_left.pop(0) if replies_left else ""
+                time.sleep(pause.get(len(asked) - 1, 0))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for word in re.findall(r"\S+\s*", reply):
+                    self._send_chunk({"delta": {"content": word}, "finish_reason": None})
+                self._send_chunk({"delta": {}, "finish_reason": "stop"})
+                self.wfile.write(b"data: [DONE]\n\n")
+
+            def _send_chunk(self, choice: dict) -> None:
+                self.wfile.write(f"data: {json.dumps({'choices': [choice]})}\n\n".encode())
+                self.wfile.flush()
+
+            def _send_json(self, data: dict) -> None:
+                payload = json.dumps(data).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def env(self) -> dict[str, str]:
+        return {"RAG_GENERATOR": "openai", "RAG_OPENAI_BASE_URL": self.base_url}
+
+    def __enter__(self) -> "ScriptedModelServer":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _yes_reply(yes: float) -> dict:
+    top = [{"token": "Yes", "logprob": math.log(yes)}, {"token": "No", "logprob": math.log(1 - yes)}]
+    content = [{"token": "Yes" if yes >= 0.5 else "No", "logprob": 0.0, "top_logprobs": top}]
+    message = {"role": "assistant", "content": content[0]["token"]}
+    return {"choices": [{"index": 0, "message": message, "logprobs": {"content": content}, "finish_reason": "length"}]}
+
+
+# An English question over a German article, whose scripted model first answers with a figure the
+# article does not have: the answer is withdrawn and the model asked again, in German, which takes
+# ASKED_AGAIN_SECONDS (long enough to be seen); that answer, translated back and confirmed, replaces
+# the streamed one.
+KESSLER_QUESTION_EN = "How quickly must sales contact a lead at Kessler?"
+KESSLER_QUESTION_DE = "Wie schnell muss der Vertrieb bei Kessler einen Lead kontaktieren?"
+WITHDRAWN_DRAFT = "At Kessler, sales contacts every lead within 36 hours [1]."
+ASKED_AGAIN_ANSWER = "At Kessler, sales contacts every lead within 24 hours [1]."
+ASKED_AGAIN_SECONDS = 6.0
+
+
+def asked_again_model(delay: float = ASKED_AGAIN_SECONDS, rounds: int = 1) -> ScriptedModelServer:
+    """The model's replies, in order, for the question asked `rounds` times: the question translated for
+    the search, the withdrawn draft, the second try in German (after `delay` seconds), its translation back."""
+    replies = [
+        KESSLER_QUESTION_DE,
+        WITHDRAWN_DRAFT,
+        "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 24 Stunden [1].",
+        ASKED_AGAIN_ANSWER,
+    ]
+    return ScriptedModelServer(*replies * rounds, delays={2 + 4 * n: delay for n in range(rounds)})
+
+
+def write_kessler_article(folder: Path) -> None:
+    """A German article: Kessler's sales contact every lead within 24 hours."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kessler.md").write_text(
+        "# Lead-SLA bei Kessler Antriebstechnik\n\nBei Kessler Antriebstechnik kontaktiert der Vertrieb jeden Lead "
+        "binnen 24 Stunden. Das Marketing liefert dafür 350 Leads pro Quartal.\n",
+        encoding="utf-8",
+    )
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -4,11 +4,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import SpyGenerator, indexed_settings, run_ingest, spy_assistant
+from helpers import (
+    KESSLER_QUESTION_DE,
+    KESSLER_QUESTION_EN,
+    SpyGenerator,
+    indexed_settings,
+    run_ingest,
+    spy_assistant,
+    write_kessler_article,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.assistant import Answer, Done, QuestionError, Token
+from rag.assistant import Answer, Done, Event, QuestionError, Revising, Token
 from rag.components import open_assistant, open_retriever
 from rag.prompts import is_not_covered, not_covered, without_declined
 from rag.registry import lexical_path
@@ -239,7 +247,9 @@ def test_an_answer_written_in_the_other_language_is_translated_into_the_question
     english = "The study recommends joint training and job rotation for employees of both departments [1]."
     german = "Die Studie empfiehlt gemeinsame Schulungen und Job-Rotation für Mitarbeitende beider Abteilungen [1]."
     assistant, spy = spy_assistant(shipped, english, german)
-    answer = assistant.ask("Was empfehlen Homburg und Jensen für das gegenseitige Verständnis?")
+    *events, done = assistant.stream("Was empfehlen Homburg und Jensen für das gegenseitige Verständnis?")
+    assert streamed(events) == english and events[-1] == Revising("translating", "de")
+    answer = done.answer
     assert answer.answer.startswith("Die Studie empfiehlt gemeinsame Schulungen") and answer.citations
     assert spy.calls[1][-1]["content"] == english and "German" in spy.calls[1][0]["content"]
 
@@ -268,11 +278,7 @@ def test_passages_sent_to_the_model_fit_the_context_budget(shipped: Settings) ->
 @pytest.fixture(scope="module")
 def two_companies(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     folder = tmp_path_factory.mktemp("companies")
-    (folder / "kessler.md").write_text(
-        "# Lead-SLA bei Kessler Antriebstechnik\n\nBei Kessler Antriebstechnik kontaktiert der Vertrieb jeden Lead "
-        "binnen 24 Stunden. Das Marketing liefert dafür 350 Leads pro Quartal.\n",
-        encoding="utf-8",
-    )
+    write_kessler_article(folder)
     (folder / "solvanta.md").write_text(
         "# Lead-Scoring bei Solvanta\n\nSolvanta bewertet jeden Kontakt mit Punkten. Ab 65 Punkten gilt ein Kontakt "
         "als MQL und geht an den Vertrieb.\n",
@@ -372,71 +378,74 @@ def test_an_answer_no_passage_supports_is_withdrawn(two_companies: Settings) -> 
     assert answer.abstained and answer.abstain_reason == "unsupported"
 
 
-ENGLISH_QUESTION = "How quickly must sales contact a lead at Kessler?"
-GERMAN_QUESTION = "Wie schnell muss der Vertrieb bei Kessler einen Lead kontaktieren?"
-
-
 def ask_across_languages(
     settings: Settings,
     yes: float | None,
     refusal: str = "The sources contain no information on this.",
     hours: int = 24,
-) -> tuple[Answer, list[str], SpyGenerator]:
+) -> tuple[Answer, list[Event], SpyGenerator]:
     """An English question over German articles: the model translates it, declines, is asked again in
-    German, and its German answer (a first contact within `hours`) is translated back."""
+    German, and its German answer (a first contact within `hours`) is translated back. Returns the
+    answer, the events streamed before it, and the spy."""
     spy = SpyGenerator(
-        GERMAN_QUESTION,
+        KESSLER_QUESTION_DE,
         refusal,
         f"Bei Kessler kontaktiert der Vertrieb jeden Lead binnen {hours} Stunden [1].",
         f"At Kessler, sales contacts every lead within {hours} hours [1].",
     )
     spy.yes = yes
-    events = list(open_assistant(settings, spy).stream(ENGLISH_QUESTION))
-    (done,) = [event for event in events if isinstance(event, Done)]
-    return done.answer, [event.text for event in events if isinstance(event, Token)], spy
+    *events, done = open_assistant(settings, spy).stream(KESSLER_QUESTION_EN)
+    assert isinstance(done, Done)
+    return done.answer, events, spy
+
+
+def streamed(events: list[Event]) -> str:
+    return "".join(event.text for event in events if isinstance(event, Token))
 
 
 def test_a_question_declined_across_languages_is_asked_again_in_the_passages_language(
     two_companies: Settings,
 ) -> None:
-    answer, streamed, spy = ask_across_languages(two_companies, yes=0.9)
+    answer, events, spy = ask_across_languages(two_companies, yes=0.9)
     assert not answer.abstained and answer.answer == "At Kessler, sales contacts every lead within 24 hours [1]."
     assert answer.citations[0].passage.metadata["title"] == "Lead-SLA bei Kessler Antriebstechnik"
-    assert "no information" not in "".join(streamed), "the first refusal is held back, not shown"
-    assert "".join(streamed) == answer.answer
+    assert "no information" not in streamed(events), "the first refusal is held back, not shown"
+    assert streamed(events) == answer.answer
+    assert not any(isinstance(event, Revising) for event in events), "nothing shown is replaced"
     second_try, back = spy.calls[2], spy.calls[3]
     assert "ausschließlich die nummerierten Quellen" in second_try[0]["content"]
-    assert second_try[1]["content"].endswith(f"Frage: {GERMAN_QUESTION}")
+    assert second_try[1]["content"].endswith(f"Frage: {KESSLER_QUESTION_DE}")
     assert "English" in back[0]["content"] and back[1]["content"].startswith("Bei Kessler kontaktiert")
     (check,) = spy.checks
     assert check[1]["content"].startswith("Text:\nBei Kessler Antriebstechnik kontaktiert der Vertrieb jeden Lead")
-    assert ENGLISH_QUESTION in check[1]["content"]
+    assert KESSLER_QUESTION_EN in check[1]["content"]
 
 
 def test_a_refusal_in_the_models_own_words_is_held_back_and_retried_too(two_companies: Settings) -> None:
     refusal = "Source [1] gives no information on how quickly sales must contact a lead at Kessler."
-    answer, streamed, spy = ask_across_languages(two_companies, 0.9, refusal)
+    answer, events, spy = ask_across_languages(two_companies, 0.9, refusal)
     assert not answer.abstained and answer.answer == "At Kessler, sales contacts every lead within 24 hours [1]."
-    assert "".join(streamed) == answer.answer and len(spy.calls) == 4
+    assert streamed(events) == answer.answer and len(spy.calls) == 4
 
 
 def test_across_languages_an_answer_shows_once_its_first_sentence_is_complete(two_companies: Settings) -> None:
     first = "At Kessler, sales contacts every lead within 24 hours [1]."
     rest = "Marketing delivers 350 leads per quarter for this, and both teams review the agreement each month [1]."
-    spy = SpyGenerator(GERMAN_QUESTION, f"{first} {rest}")
-    events = list(open_assistant(two_companies, spy).stream(ENGLISH_QUESTION))
-    streamed = [event.text for event in events if isinstance(event, Token)]
+    spy = SpyGenerator(KESSLER_QUESTION_DE, f"{first} {rest}")
+    events = list(open_assistant(two_companies, spy).stream(KESSLER_QUESTION_EN))
+    tokens = [event.text for event in events if isinstance(event, Token)]
     # Held back until the first sentence ends (and by the loop guard's few words), then streamed on.
-    assert streamed[0].startswith(first) and len(streamed) > 3, streamed
+    assert tokens[0].startswith(first) and len(tokens) > 3, tokens
     assert len(spy.calls) == 2 and spy.checks == [], "no second try, no check"
 
 
 def test_an_answer_withdrawn_across_languages_is_replaced_by_a_confirmed_second_try(two_companies: Settings) -> None:
     wrong = "At Kessler, sales contacts every lead within 36 hours [1]."  # no passage has 36
-    answer, streamed, spy = ask_across_languages(two_companies, 0.9, wrong)
+    answer, events, spy = ask_across_languages(two_companies, 0.9, wrong)
     assert not answer.abstained and answer.answer == "At Kessler, sales contacts every lead within 24 hours [1]."
-    assert "".join(streamed) == wrong, "streamed before the checks; the checked answer replaces it in every face"
-    assert spy.calls[2][1]["content"].endswith(f"Frage: {GERMAN_QUESTION}") and len(spy.checks) == 1
+    assert streamed(events) == wrong, "streamed before the checks; the checked answer replaces it in every face"
+    assert events[-1] == Revising("asking_again", "en"), "said before the second try, after the streamed draft"
+    assert spy.calls[2][1]["content"].endswith(f"Frage: {KESSLER_QUESTION_DE}") and len(spy.checks) == 1
 
 
 def test_a_withdrawn_answer_whose_second_try_is_not_confirmed_stays_withdrawn(two_companies: Settings) -> None:
@@ -447,10 +456,8 @@ def test_a_withdrawn_answer_whose_second_try_is_not_confirmed_stays_withdrawn(tw
 
 
 def test_an_answer_withdrawn_in_the_passages_language_gets_no_second_try(two_companies: Settings) -> None:
-    spy = SpyGenerator(
-        "How quickly must sales contact a lead at Kessler?", "Bei Kessler gilt eine Frist von 36 Stunden [1]."
-    )
-    answer = open_assistant(two_companies, spy).ask(GERMAN_QUESTION)
+    spy = SpyGenerator(KESSLER_QUESTION_EN, "Bei Kessler gilt eine Frist von 36 Stunden [1].")
+    answer = open_assistant(two_companies, spy).ask(KESSLER_QUESTION_DE)
     assert answer.abstained and answer.abstain_reason == "unsupported"
     assert len(spy.calls) == 2 and spy.checks == [], "the translation for the search, the answer; nothing more"
 
@@ -469,14 +476,13 @@ def test_a_second_try_the_model_does_not_confirm_stays_declined(two_companies: S
 
 
 def test_no_second_try_when_switched_off(two_companies: Settings) -> None:
-    answer, streamed, spy = ask_across_languages(two_companies.model_copy(update={"answer_check_below": 0.0}), 0.9)
+    answer, events, spy = ask_across_languages(two_companies.model_copy(update={"answer_check_below": 0.0}), 0.9)
     assert answer.abstained and len(spy.calls) == 2 and spy.checks == []
-    assert "".join(streamed) == not_covered("en")
+    assert streamed(events) == not_covered("en")
 
 
 def test_an_answer_in_the_question_language_streams_and_is_not_checked(two_companies: Settings) -> None:
     assistant, spy = spy_assistant(two_companies, "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 24 Stunden.")
-    streamed = [
-        e.text for e in assistant.stream("Welche Frist für den Erstkontakt gilt bei Kessler?") if isinstance(e, Token)
-    ]
-    assert len(streamed) > 3 and spy.checks == []
+    events = list(assistant.stream("Welche Frist für den Erstkontakt gilt bei Kessler?"))
+    assert len([event for event in events if isinstance(event, Token)]) > 3 and spy.checks == []
+    assert not any(isinstance(event, Revising) for event in events), "what streamed stands"

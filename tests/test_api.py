@@ -8,7 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import INTRANET, assert_answer_contract, client_for, indexed_settings, smollm_path
+from helpers import (
+    ASKED_AGAIN_ANSWER,
+    INTRANET,
+    KESSLER_QUESTION_EN,
+    WITHDRAWN_DRAFT,
+    asked_again_model,
+    assert_answer_contract,
+    client_for,
+    indexed_settings,
+    smollm_path,
+    write_kessler_article,
+)
 from starlette.testclient import TestClient
 
 from rag.settings import Settings
@@ -82,6 +93,27 @@ def test_a_queued_request_is_told_it_waits(data_dir: Path, monkeypatch: pytest.M
     names = [name for name, _ in events(response.text)]
     assert names[:2] == ["sources", "waiting"] and names[-1] == "done"
     assert time.monotonic() - started >= 1.0
+
+
+def test_the_stream_says_when_the_streamed_text_will_be_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks."""
+    write_kessler_article(tmp_path / "articles")
+    data_dir = indexed_settings(tmp_path / "data", tmp_path / "articles").data_dir
+    with asked_again_model(delay=0) as model:
+        response = client_for(data_dir, monkeypatch, **model.env()).post(
+            "/api/ask/stream", json={"question": KESSLER_QUESTION_EN}
+        )
+    received = list(events(response.text))
+    *before, (revising, notice), (done, answer) = received
+    assert (revising, done) == ("revising", "done")
+    assert notice == {
+        "step": "asking_again",
+        "message": "The answer did not hold up against the sources; asking the model again …",
+    }
+    assert "".join(data["text"] for name, data in before if name == "token") == WITHDRAWN_DRAFT
+    assert answer["answer"] == ASKED_AGAIN_ANSWER and not answer["abstained"]
 
 
 def test_an_allowed_origin_gets_cors_headers_and_preflight(client: TestClient) -> None:

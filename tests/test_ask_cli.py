@@ -12,7 +12,16 @@ import termios
 from pathlib import Path
 
 import pytest
-from helpers import assert_answer_contract, indexed_settings, smollm_path
+from helpers import (
+    ASKED_AGAIN_ANSWER,
+    KESSLER_QUESTION_EN,
+    WITHDRAWN_DRAFT,
+    asked_again_model,
+    assert_answer_contract,
+    indexed_settings,
+    smollm_path,
+    write_kessler_article,
+)
 
 from rag.assistant import Token
 from rag.components import open_assistant
@@ -83,22 +92,39 @@ def test_piped_output_is_the_checked_answer_once_then_the_sources(index_dir: Pat
 
 def test_in_a_terminal_the_checked_answer_replaces_the_streamed_one(index_dir: Path) -> None:
     checked = json.loads(ask(FIVE_FACTORS, "--json", "--index", str(index_dir), RAG_GENERATOR="extractive").stdout)
+    written = ask_in_terminal(FIVE_FACTORS, index_dir, RAG_GENERATOR="extractive")
+    assert "\x1b[" in written, "drawn with terminal control sequences"
+    screen = " ".join(render(written).split())
+    answer = " ".join(checked["answer"].split())
+    streamed_differs = " ".join(streamed_text(index_dir).split()) != answer
+    assert streamed_differs, "the checked answer differs from the stream, so a leftover stream would show"
+    assert screen.split(" Quellen:")[0] == answer, "only the checked answer is left on the screen"
+
+
+def test_in_a_terminal_an_answer_being_replaced_says_so_then_gives_way(tmp_path: Path) -> None:
+    """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks."""
+    write_kessler_article(tmp_path / "articles")
+    index = indexed_settings(tmp_path / "data", tmp_path / "articles").index_dir
+    with asked_again_model(delay=0) as model:
+        written = ask_in_terminal(KESSLER_QUESTION_EN, index, **model.env())
+    assert WITHDRAWN_DRAFT in written and "asking the model again …" in written, "both drawn on the way"
+    screen = " ".join(render(written).split())
+    assert screen.split(" Sources:")[0] == ASKED_AGAIN_ANSWER, "only the checked answer is left on the screen"
+
+
+def ask_in_terminal(question: str, index: Path, **env: str) -> str:
+    """`python -m rag ask` writing to a pseudo-terminal 200 columns wide: everything it wrote there."""
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
-    command = [sys.executable, "-m", "rag", "ask", FIVE_FACTORS, "--index", str(index_dir)]
-    environment = {**os.environ, "RAG_GENERATOR": "extractive", "TERM": "xterm-256color"}
+    command = [sys.executable, "-m", "rag", "ask", question, "--index", str(index)]
+    environment = {**os.environ, **env, "TERM": "xterm-256color"}
     with subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=environment, stdout=terminal, stderr=subprocess.PIPE
     ) as process:
         os.close(terminal)
         written = read_all(controller)
         assert process.wait(timeout=600) == 0, process.stderr.read() if process.stderr else ""
-    assert "\x1b[" in written.decode(), "drawn with terminal control sequences"
-    screen = " ".join(render(written.decode()).split())
-    answer = " ".join(checked["answer"].split())
-    streamed_differs = " ".join(streamed_text(index_dir).split()) != answer
-    assert streamed_differs, "the checked answer differs from the stream, so a leftover stream would show"
-    assert screen.split(" Quellen:")[0] == answer, "only the checked answer is left on the screen"
+    return written.decode()
 
 
 def streamed_text(index_dir: Path) -> str:

@@ -2,7 +2,16 @@
 
 from pathlib import Path
 
-from helpers import ARTIFACTS, AppServer, indexed_settings
+from helpers import (
+    ARTIFACTS,
+    ASKED_AGAIN_ANSWER,
+    KESSLER_QUESTION_EN,
+    WITHDRAWN_DRAFT,
+    AppServer,
+    asked_again_model,
+    indexed_settings,
+    write_kessler_article,
+)
 from playwright.sync_api import Browser, Page, expect
 
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
@@ -82,6 +91,30 @@ def test_the_shipped_articles_yes_no_author_and_follow_up_questions_answer_as_th
         expect(learned).to_contain_text("Beziehungsmanagement")
         expect(learned).to_contain_text("Markenwissen")
         page.screenshot(path=ARTIFACTS / "chat-follow-up.png", full_page=True)
+
+
+def test_a_streamed_answer_that_is_withdrawn_shows_it_is_asked_again_then_gives_way(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks.
+    While it is asked again the page says so under the streamed text; the checked answer then replaces it."""
+    write_kessler_article(tmp_path / "articles")
+    indexed_settings(tmp_path / "data", tmp_path / "articles")
+    with asked_again_model() as model, AppServer(tmp_path / "data", **model.env()) as app:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
+        page.goto(app.url)
+        expect(page.locator("[data-testid='stChatInput'] textarea")).to_be_visible(timeout=180_000)
+        ask(page, KESSLER_QUESTION_EN)
+        answer = page.locator("[data-testid='stChatMessage']").nth(1)
+        expect(
+            answer.get_by_text("The answer did not hold up against the sources; asking the model again")
+        ).to_be_visible(timeout=120_000)
+        expect(answer).to_contain_text(WITHDRAWN_DRAFT.removesuffix(" [1]."))
+        expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=120_000)
+        expect(answer).to_contain_text(ASKED_AGAIN_ANSWER.removesuffix(" [1]."))
+        expect(answer).not_to_contain_text("36 hours")
+        expect(answer).not_to_contain_text("asking the model again")
+        assert len(model.asked) == 4, "translation, draft, second try, translation back"
 
 
 def test_a_document_carrying_script_and_markup_renders_inert(browser: Browser, tmp_path: Path) -> None:

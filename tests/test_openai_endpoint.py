@@ -9,7 +9,18 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from helpers import INTRANET, AppServer, client_for, indexed_settings, smollm_path
+from helpers import (
+    ASKED_AGAIN_ANSWER,
+    INTRANET,
+    KESSLER_QUESTION_EN,
+    WITHDRAWN_DRAFT,
+    AppServer,
+    asked_again_model,
+    client_for,
+    indexed_settings,
+    smollm_path,
+    write_kessler_article,
+)
 from openai import OpenAI
 
 from api.openai_compat import MODEL_ID
@@ -246,6 +257,27 @@ def test_an_internal_error_shows_no_trace(index: Path, monkeypatch: pytest.Monke
     )
     assert assert_openai_error(response, 500, "internal_error")["type"] == "server_error"
     assert "secret" not in response.text and "Traceback" not in response.text
+
+
+def test_streamed_tokens_replaced_by_a_second_try_are_flagged_and_clients_skip_the_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks; the
+    openai client reads the stream (in-process, through the TestClient) past the `: revising` comment."""
+    write_kessler_article(tmp_path / "articles")
+    data_dir = indexed_settings(tmp_path / "data", tmp_path / "articles").data_dir
+    with asked_again_model(delay=0, rounds=2) as model:
+        client = client_for(data_dir, monkeypatch, **model.env())
+        messages = [{"role": "user", "content": KESSLER_QUESTION_EN}]
+        raw = client.post("/v1/chat/completions", json={"model": MODEL_ID, "messages": messages, "stream": True})
+        chunks = list(
+            OpenAI(
+                base_url="http://testserver/v1", api_key="-", max_retries=0, http_client=client
+            ).chat.completions.create(model=MODEL_ID, messages=messages, stream=True)
+        )
+    assert ": revising: asking_again\n\n" in raw.text
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in chunks[:-1]) == WITHDRAWN_DRAFT
+    assert chunks[-1].choices[0].delta.model_extra["verified_content"] == ASKED_AGAIN_ANSWER
 
 
 def test_a_conversation_with_a_model_streams_and_follows_up(index: Path, tmp_path: Path) -> None:

@@ -1,16 +1,23 @@
 """The widget on a host page from another origin, in Debian's chromium driven by Playwright."""
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from helpers import (
     ARTIFACTS,
+    ASKED_AGAIN_ANSWER,
+    KESSLER_QUESTION_EN,
+    WITHDRAWN_DRAFT,
     AppServer,
     StaticSite,
     ask_and_open_the_first_card,
+    asked_again_model,
     indexed_settings,
     open_widget,
     widget_demo,
+    write_kessler_article,
 )
 from playwright.sync_api import Browser, Page, expect
 
@@ -97,6 +104,32 @@ def test_the_widget_works_with_the_keyboard_alone(browser: Browser, demo: str) -
     page.keyboard.press("Escape")
     expect(page.locator("section.panel")).to_be_hidden()
     expect(launcher).to_be_focused()
+
+
+def test_a_withdrawn_streamed_answer_is_shown_as_provisional_while_the_model_is_asked_again(
+    browser: Browser, sites: tuple[StaticSite, StaticSite], tmp_path: Path
+) -> None:
+    """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks."""
+    write_kessler_article(tmp_path / "articles")
+    indexed_settings(tmp_path / "data", tmp_path / "articles")
+    with (
+        asked_again_model() as model,
+        AppServer(tmp_path / "data", RAG_ALLOWED_ORIGINS=sites[0].url, **model.env()) as app,
+    ):
+        page = open_widget(browser, widget_demo(sites[0], "asked-again.html", app.url, data_lang="en"))
+        ask(page, KESSLER_QUESTION_EN)
+        status = page.locator("section.panel .note").last
+        expect(status).to_have_text(
+            "The answer did not hold up against the sources; asking the model again …", timeout=60_000
+        )
+        draft = page.locator(".msg.bot").last
+        expect(draft).to_have_text(WITHDRAWN_DRAFT)
+        expect(draft).to_have_class(re.compile(r"\bprovisional\b"))
+        answer = page.locator(".msg.bot").last
+        expect(answer.locator("button.marker").first).to_be_visible(timeout=120_000)
+        expect(answer).to_contain_text(ASKED_AGAIN_ANSWER.removesuffix(" [1]."))
+        expect(page.locator("section.panel")).not_to_contain_text("36 hours")
+        expect(page.locator("section.panel")).not_to_contain_text("asking the model again")
 
 
 def test_an_unlisted_site_sees_the_not_enabled_state(

@@ -11,9 +11,9 @@ import streamlit as st
 from ingest.documents import SUPPORTED_SUFFIXES
 from ingest.pipeline import IngestBusyError, Ingestor
 from ingest.web import WebIngest
-from rag.assistant import Assistant, Done, QuestionError, Sources, Token, Waiting
+from rag.assistant import Assistant, Done, QuestionError, Revising, Sources, Token, Waiting
 from rag.components import BackgroundModel, open_retriever, shared_model
-from rag.conversation import to_markdown
+from rag.conversation import REVISING_NOTICE, to_markdown
 from rag.feedback import FeedbackStore, feedback_path
 from rag.generators import GeneratorError
 from rag.registry import Registry, index_statistics, registry_path
@@ -206,6 +206,9 @@ def ask(question: str, settings: Settings, model: BackgroundModel, retriever: Re
                     status.empty()
                     text += event.text
                     answer_box.markdown(inert(text) + "▌")
+                elif isinstance(event, Revising):
+                    answer_box.markdown(inert(text))
+                    status.info(REVISING_NOTICE[lang][event.step], icon="🔎")
                 elif isinstance(event, Done):
                     st.session_state.turns.append({"id": uuid.uuid4().hex, "answer": event.answer.to_json()})
         except (QuestionError, GeneratorError) as error:

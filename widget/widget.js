@@ -30,6 +30,8 @@
       searching: "Quellen werden gesucht …",
       waiting: "In der Warteschlange: das Modell beantwortet gerade eine andere Frage …",
       writing: "Antwort wird geschrieben …",
+      translating: "Die Antwort wird in die Sprache der Frage übersetzt …",
+      asking_again: "Die Antwort hält den Quellen nicht stand; das Modell wird noch einmal gefragt …",
       sources: "Quellen",
       source: "Quelle",
       page: "S.",
@@ -50,6 +52,8 @@
       searching: "Searching the sources …",
       waiting: "Queued: the model is answering another question …",
       writing: "Writing the answer …",
+      translating: "Translating the answer into the language of the question …",
+      asking_again: "The answer did not hold up against the sources; asking the model again …",
       sources: "Sources",
       source: "Source",
       page: "p.",
@@ -360,6 +364,11 @@
         return readEvents(response, function (name, payload) {
           if (name === "sources") status.textContent = TEXTS.writing;
           else if (name === "waiting") status.textContent = TEXTS.waiting;
+          else if (name === "revising") {
+            // The streamed text will be replaced by the checked answer: shown as provisional until then.
+            live.classList.add("provisional");
+            status.textContent = TEXTS[payload.step] || TEXTS.writing;
+          }
           else if (name === "token") {
             answer += payload.text;
             live.textContent = answer;
