@@ -4,13 +4,14 @@ Asked "Und bei großen Firmen?" or "Und ein Jahr später?", the small model ofte
 figure it gave the turn before: most passages it sees are the earlier question's, and the earlier
 answer stands right above the follow-up. In the 43 evaluation dialogues such answers were wrong 7
 times in 9 (the other two were right because the answer before them had been wrong). Asked "and the
-other way round?", it may give the previous answer again word for word.
+other way round?", it may give the previous answer again word for word. After an exchange answered
+"not covered", the previous answer is the one before it: the last the model saw figures in.
 """
 
 import re
 
 from rag.grounding import NUMBER, YEAR, figures
-from rag.prompts import CITATION_MARKER, Messages
+from rag.prompts import CITATION_MARKER, Messages, without_declined
 from rag.sentences import sentence_spans_or_whole
 
 # A lone digit without a percent sign numbers a part or a list item ("Teil 1", "(2)"), not an amount.
@@ -18,9 +19,10 @@ PERCENT = re.compile(r"\s*(?:%|Prozent|percent)")
 
 
 def echoes_previous_answer(answer: str, history: Messages) -> bool:
-    """The answer states figures, all of which the assistant's previous answer states, or it has
-    only sentences that answer had."""
-    previous = next((turn["content"] for turn in reversed(history) if turn["role"] == "assistant"), "")
+    """The answer states figures, all of which the assistant's previous answer (not counting "not
+    covered") states, or it has only sentences that answer had."""
+    answered = without_declined(history)
+    previous = next((turn["content"] for turn in reversed(answered) if turn["role"] == "assistant"), "")
     said = _amounts(answer)
     if said and said <= _amounts(previous):
         return True

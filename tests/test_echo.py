@@ -58,6 +58,19 @@ def test_only_the_previous_answer_counts() -> None:
 
 
 @pytest.mark.parametrize(
+    "declined", ["Dazu enthalten die Quellen keine Information.", "The sources contain no information on this."]
+)
+def test_after_an_exchange_answered_not_covered_the_answer_before_it_counts(declined: str) -> None:
+    history = [
+        *after("4 % Provision [1]"),
+        {"role": "user", "content": "Und für Aufträge aus Marketing-Leads?"},
+        {"role": "assistant", "content": declined},
+    ]
+    assert echoes_previous_answer("4 % Provision [1]", history), "the last figures the model saw, given again"
+    assert not echoes_previous_answer("3 % Provision [1]", history)
+
+
+@pytest.mark.parametrize(
     "answer",
     [
         "Christian Homburg says that the Verkaufsmethoden of Marketing can be learned from [1].",
