@@ -15,8 +15,9 @@ from rag.lexical import LexicalIndex
 from rag.registry import DocumentRecord, Registry, chunk_id, content_key
 from rag.store import StoredChunk, VectorStore
 
-# Part of the lexical fingerprint: a saved index of an older format (chunk-level word counts) is rebuilt.
-LEXICAL_FORMAT = "document-frequency-by-document;"
+# Part of the lexical fingerprint: a saved index of an older format (chunk-level word counts, copies of
+# one content counted apart) is rebuilt.
+LEXICAL_FORMAT = "document-frequency-by-document;one-entry-per-content;"
 RRF_K = 60  # the usual reciprocal-rank constant: dampens the head of each list
 
 
@@ -89,42 +90,45 @@ class Retriever:
         self._lock = threading.Lock()
 
     def search(self, queries: list[Query], k: int) -> list[Passage]:
+        """The k best passages for the queries, fused. Chunks are told apart by their content: the same
+        file ingested from two places (a moved project, a second checkout) is one passage, not two."""
         lexical, current = self._refresh()
         fused: dict[str, float] = {}
         found: dict[str, StoredChunk] = {}
+        lexical_ids: dict[str, str] = {}
         best_dense: dict[str, float] = {}
         best_lexical: dict[str, float] = {}
         for query in queries:
-            dense = [
-                hit
-                for hit in self.store.query(self.embedder.embed_query(query.text), self.candidates)
-                if current.get(hit.metadata.get("doc_id")) == hit.metadata.get("content_hash")
-            ]
-            lexical_hits = lexical.search(query.text, self.candidates)
-            for hit in dense:
-                found.setdefault(hit.chunk_id, hit)
-                best_dense[hit.chunk_id] = max(best_dense.get(hit.chunk_id, 0.0), hit.score)
-            for cid, score in lexical_hits:
-                best_lexical[cid] = max(best_lexical.get(cid, 0.0), score)
-            scores = self._fuse([(hit.chunk_id, hit.score) for hit in dense], lexical_hits)
-            for cid, score in scores.items():
-                fused[cid] = fused.get(cid, 0.0) + query.weight * score
-        ranked = sorted(fused, key=lambda cid: (-fused[cid], -best_dense.get(cid, 0.0)))
-        top = _distinct(ranked)[:k]
-        missing = [cid for cid in top if cid not in found]
+            dense: dict[str, StoredChunk] = {}
+            for hit in self.store.query(self.embedder.embed_query(query.text), self.candidates):
+                if current.get(hit.metadata.get("doc_id")) == hit.metadata.get("content_hash"):
+                    dense.setdefault(content_key(hit.chunk_id), hit)
+            matched = lexical.search(query.text, self.candidates)
+            lexical_ids.update((content_key(cid), cid) for cid, _ in matched)
+            lexical_hits = [(content_key(cid), score) for cid, score in matched]
+            for key, hit in dense.items():
+                found.setdefault(key, hit)
+                best_dense[key] = max(best_dense.get(key, 0.0), hit.score)
+            for key, score in lexical_hits:
+                best_lexical[key] = max(best_lexical.get(key, 0.0), score)
+            scores = self._fuse([(key, hit.score) for key, hit in dense.items()], lexical_hits)
+            for key, score in scores.items():
+                fused[key] = fused.get(key, 0.0) + query.weight * score
+        top = sorted(fused, key=lambda key: (-fused[key], -best_dense.get(key, 0.0)))[:k]
+        missing = [lexical_ids[key] for key in top if key not in found]
         if missing:
-            found.update({chunk.chunk_id: chunk for chunk in self.store.get(missing)})
+            found.update({content_key(chunk.chunk_id): chunk for chunk in self.store.get(missing)})
         return [
             Passage(
-                cid,
-                found[cid].text,
-                found[cid].metadata,
-                fused[cid],
-                best_dense.get(cid, 0.0),
-                best_lexical.get(cid, 0.0),
+                found[key].chunk_id,
+                found[key].text,
+                found[key].metadata,
+                fused[key],
+                best_dense.get(key, 0.0),
+                best_lexical.get(key, 0.0),
             )
-            for cid in top
-            if cid in found
+            for key in top
+            if key in found
         ]
 
     def following(self, passage: Passage) -> Passage | None:
@@ -177,26 +181,14 @@ def current_lexical_index(store: VectorStore, documents: dict[str, DocumentRecor
     if loaded is not None and loaded.fingerprint == fingerprint:
         return loaded
     current = {doc_id: record.content_hash for doc_id, record in documents.items()}
-    chunks = [
-        (chunk.chunk_id, str(chunk.metadata.get("doc_id")), lexical_text(chunk.metadata, chunk.text))
-        for chunk in store.all_chunks()
-        if current.get(chunk.metadata.get("doc_id")) == chunk.metadata.get("content_hash")
-    ]
-    built = LexicalIndex.build(chunks, fingerprint)
+    chunks: dict[str, tuple[str, str, str]] = {}  # by content: a second copy must not count its words twice
+    for chunk in store.all_chunks():
+        if current.get(chunk.metadata.get("doc_id")) == chunk.metadata.get("content_hash"):
+            text = lexical_text(chunk.metadata, chunk.text)
+            chunks.setdefault(content_key(chunk.chunk_id), (chunk.chunk_id, str(chunk.metadata.get("doc_id")), text))
+    built = LexicalIndex.build(chunks.values(), fingerprint)
     built.save(folder)
     return built
-
-
-def _distinct(chunk_ids: list[str]) -> list[str]:
-    """The first of chunks with the same content: the same file ingested from two places (a moved
-    project, a second checkout) is one passage, not two of the five."""
-    seen: set[str] = set()
-    distinct = []
-    for cid in chunk_ids:
-        if content_key(cid) not in seen:
-            seen.add(content_key(cid))
-            distinct.append(cid)
-    return distinct
 
 
 def _min_max(ranking: list[tuple[str, float]]) -> dict[str, float]:

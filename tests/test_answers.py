@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from rag.assistant import Answer, Done, Event, QuestionError, Revising, Token
 from rag.components import open_assistant, open_retriever
+from rag.lexical import tokenize
 from rag.prompts import is_not_covered, not_covered, without_declined
-from rag.registry import lexical_path
+from rag.registry import content_key, lexical_path
 from rag.retrieval import Query
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import open_store
@@ -76,6 +77,23 @@ def test_the_same_file_ingested_from_two_checkouts_is_one_passage(tmp_path: Path
     passages = open_retriever(settings).search([Query(FIVE_FACTORS)], 5)
     assert len(passages) == 5
     assert len({(p.metadata["content_hash"], p.text) for p in passages}) == 5, [p.chunk_id for p in passages]
+
+
+def test_a_second_checkout_of_the_corpus_changes_no_ranking(shipped: Settings, tmp_path: Path) -> None:
+    """Its byte-identical chunks count once in the word statistics too, so scores stay those of one copy."""
+    settings = Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "data" / "index")
+    for checkout in ("old-checkout", "new-checkout"):
+        shutil.copytree(PROJECT_ROOT / "corpus", tmp_path / checkout / "corpus")
+        run_ingest(settings, [tmp_path / checkout / "corpus"])
+    twice, once = open_retriever(settings), open_retriever(shipped)
+    for question in (FIVE_FACTORS, "What can marketing learn from sales?", "Homburg Jensen 2007 Gedankenwelten"):
+        ranked = [
+            [(content_key(p.chunk_id), round(p.score, 6)) for p in r.search([Query(question)], 5)]
+            for r in (twice, once)
+        ]
+        assert ranked[0] == ranked[1], question
+    for word in tokenize("Marketing Vertrieb Homburg Gedankenwelten"):
+        assert twice.document_frequency(word) == once.document_frequency(word), word
 
 
 def test_the_lexical_index_is_saved_and_follows_new_documents(tmp_path: Path) -> None:
