@@ -63,10 +63,12 @@ SHORT_SENTENCE = 6
 UNITS = frozenset(
     tokenize(
         "Prozent Prozentpunkte percent percentage points Euro EUR Dollar USD Mio Millionen Mrd Milliarden million "
-        "billion Stunden hours Minuten minutes Tage days Wochen weeks Monate months Jahre years Stück pieces"
+        "billion Stunden hours Minuten minutes Tage Werktage days Wochen weeks Monate months Jahre years Stück pieces"
     )
 )
 NUMBER_WORDS = frozenset(tokenize(" ".join(SPELLED_NUMBERS)))
+# A digit standing alone (not part of 1.5, 12 or 3,4) and the word or percent sign after it.
+SINGLE_DIGIT = re.compile(r"(?<![\d.,])(\d)(?![\d.,]\d)\s*(%|[^\W\d_]+)")
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,10 @@ def _contrast_parts(words: list[str]) -> list[list[str]]:
 
 
 def _figure(claim: str, cited: Cited, question: str) -> Contradiction | None:
-    # Single digits are list numbers and markers as often as figures; spelled-out numbers are figures.
-    wanted = {digits for digits in figures(claim) if len(digits) >= 2} | spelled_numbers(claim)
+    # Single digits are list numbers and markers as often as figures, unless a unit follows ("9 Tage");
+    # spelled-out numbers are figures.
+    wanted = {digits for digits in figures(claim) if len(digits) >= 2}
+    wanted |= _measured_digits(claim) | spelled_numbers(claim)
     missing = wanted - counts(" ".join([cited.passage, *cited.fields.values()]))
     if missing:
         return Contradiction("figure", ", ".join(sorted(missing)))
@@ -172,6 +176,16 @@ def _figure(claim: str, cited: Cited, question: str) -> Contradiction | None:
         digits for digits in answered if not _said_of(digits, reading, cited.passage, cited.same_language)
     )
     return Contradiction("figure", f"said of something else: {', '.join(misplaced)}") if misplaced else None
+
+
+def _measured_digits(claim: str) -> set[str]:
+    """Single digits with a unit after them: "9 Tage", "5 %", "3 Mio. Euro"."""
+    measured = set()
+    for match in SINGLE_DIGIT.finditer(claim):
+        unit = set(tokenize(match.group(2)))  # empty for a stop word: "Teil 1 der Serie"
+        if match.group(2) == "%" or (unit and unit <= UNITS):
+            measured.add(match.group(1))
+    return measured
 
 
 def _read_with_question(claim: str, question: str) -> str:

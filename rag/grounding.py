@@ -28,6 +28,11 @@ SPELLED_NUMBER = re.compile(
     rf"(?:\b(?:{'|'.join(GERMAN_NUMBERS)})|(?:^|(?<=[.!?:]\s))(?i:{'|'.join(GERMAN_NUMBERS)})|"
     rf"\b(?i:{'|'.join(ENGLISH_NUMBERS)}))\b(?!-)"
 )
+# A number word opening a compound that measures: "zweitägige", "dreimonatigen", "two-day".
+COMPOUND_NUMBER = re.compile(
+    rf"\b(?i:({'|'.join(GERMAN_NUMBERS)})(?=(?:tägig|wöchig|monatig|jährig|stündig|minütig|köpfig|fach|mal|teilig)))|"
+    rf"\b(?i:({'|'.join(ENGLISH_NUMBERS)}))-"
+)
 WORD = r"[A-ZÄÖÜ][\w-]*"
 NAME_PATTERNS = [
     re.compile(rf"\b{WORD}(?:\s+(?:&\s+)?{WORD})+"),  # Orbis Verpackungen, Brandt & Söhne
@@ -68,8 +73,10 @@ def figures(text: str) -> set[str]:
 
 
 def counts(text: str) -> set[str]:
-    """The text's figures and spelled-out numbers: "sieben Mitarbeitende" counts as "7 Mitarbeitende"."""
-    return figures(text) | spelled_numbers(text)
+    """The text's figures and spelled-out numbers: "sieben Mitarbeitende" counts as "7 Mitarbeitende",
+    "eine zweitägige Klausur" has a 2."""
+    compounds = {str(SPELLED_NUMBERS[(m.group(1) or m.group(2)).lower()]) for m in COMPOUND_NUMBER.finditer(text)}
+    return figures(text) | spelled_numbers(text) | compounds
 
 
 def spelled_numbers(text: str) -> set[str]:

@@ -420,3 +420,27 @@ def test_a_spelled_out_number_is_checked_as_a_figure(claim: str, same_language: 
     cited = Cited(DATA_TEAM, DATA_TEAM, {}, same_language=same_language)
     found = contradiction(claim, cited, "Wie groß ist das Team bei Hansen Logistik?")
     assert (found is not None and found.kind == "figure") == conflict, found
+
+
+CHURN = (
+    "Das Ergebnis war eine Frühkündigungsquote (Kündigung innerhalb der ersten 90 Tage) von 9 %. Seit dem "
+    "Steckbrief gibt es eine zweitägige Übergabe-Schulung, und die Frühkündigungsquote lag 2023 bei 4 %."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "conflict"),
+    [
+        ("The early churn rate was 7% before the change and 4% after it", True),  # no 7 at all
+        ("Die Frühkündigungsquote sank von 9 % auf 4 %", False),
+        ("The handover training takes 3 days", True),
+        ("Die Übergabe-Schulung dauert 2 Tage", False),  # "zweitägige"
+        ("The handover training is a two-day course", False),
+        ("Die Quote sank in Schritt 2 der Übergabe", False),  # a step's number, no amount
+        ("Teil 1 der Übergabe ist der Steckbrief", False),
+    ],
+)
+def test_a_single_digit_with_a_unit_is_checked_as_a_figure(claim: str, conflict: bool) -> None:
+    cited = Cited(CHURN, CHURN, {}, same_language=True)
+    found = contradiction(claim, cited, "Wie hoch war die Frühkündigungsquote vorher und nachher?")
+    assert (found is not None and found.kind == "figure") == conflict, found
