@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -217,7 +218,21 @@ class LlamaServer:
         stop_process(self.process)
 
 
-class ScriptedModelServer:
+class ThreadedServer:
+    """An HTTP server on a free loopback port, serving from a thread while the `with` block runs."""
+
+    server: ThreadingHTTPServer
+
+    def __enter__(self) -> Self:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ScriptedModelServer(ThreadedServer):
     """An OpenAI-compatible chat server (RAG_GENERATOR=openai) replying with scripted texts, in order, for
     browser tests of paths a real small model takes only by chance, such as an answer withdrawn and asked
     again. Only the model's words are faked: the app, its HTTP client and the browser are real. A streamed
@@ -265,14 +280,6 @@ class ScriptedModelServer:
 
     def env(self) -> dict[str, str]:
         return {"RAG_GENERATOR": "openai", "RAG_OPENAI_BASE_URL": self.base_url}
-
-    def __enter__(self) -> "ScriptedModelServer":
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _yes_reply(yes: float) -> dict:
@@ -331,7 +338,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 
 
-class StaticSite:
+class StaticSite(ThreadedServer):
     """Pages served from a folder on their own loopback origin, like an intranet beside the assistant."""
 
     def __init__(self, folder: Path) -> None:
@@ -352,14 +359,6 @@ class StaticSite:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> "StaticSite":
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def add(self, name: str, text: str, policy: str | None = None) -> str:
         """Publish a file (sent with `policy` as its CSP, if given); returns its URL."""
