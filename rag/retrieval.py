@@ -101,7 +101,7 @@ class Retriever:
         for query in queries:
             dense: dict[str, StoredChunk] = {}
             for hit in self.store.query(self.embedder.embed_query(query.text), self.candidates):
-                if current.get(hit.metadata.get("doc_id")) == hit.metadata.get("content_hash"):
+                if _is_current(hit, current):
                     dense.setdefault(content_key(hit.chunk_id), hit)
             matched = lexical.search(query.text, self.candidates)
             lexical_ids.update((content_key(cid), cid) for cid, _ in matched)
@@ -183,12 +183,18 @@ def current_lexical_index(store: VectorStore, documents: dict[str, DocumentRecor
     current = {doc_id: record.content_hash for doc_id, record in documents.items()}
     chunks: dict[str, tuple[str, str, str]] = {}  # by content: a second copy must not count its words twice
     for chunk in store.all_chunks():
-        if current.get(chunk.metadata.get("doc_id")) == chunk.metadata.get("content_hash"):
+        if _is_current(chunk, current):
             text = lexical_text(chunk.metadata, chunk.text)
             chunks.setdefault(content_key(chunk.chunk_id), (chunk.chunk_id, str(chunk.metadata.get("doc_id")), text))
     built = LexicalIndex.build(chunks.values(), fingerprint)
     built.save(folder)
     return built
+
+
+def _is_current(chunk: StoredChunk, current: dict[str, str]) -> bool:
+    """The chunk belongs to its document's version the registry lists (`current`: doc id → content hash);
+    a run killed between storing chunks and updating the registry may leave others behind."""
+    return current.get(chunk.metadata.get("doc_id")) == chunk.metadata.get("content_hash")
 
 
 def _min_max(ranking: list[tuple[str, float]]) -> dict[str, float]:

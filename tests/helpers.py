@@ -322,6 +322,12 @@ def write_kessler_article(folder: Path) -> None:
     )
 
 
+def kessler_index(folder: Path) -> Settings:
+    """Settings over a fresh index of the Kessler article alone, with data and articles under `folder`."""
+    write_kessler_article(folder / "articles")
+    return indexed_settings(folder / "data", folder / "articles")
+
+
 CHROMIUM = "/usr/bin/chromium"
 # Flags from the machine notes: no background traffic to Google, which this network refuses.
 CHROMIUM_ARGS = [

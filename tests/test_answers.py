@@ -67,25 +67,26 @@ def test_chunks_of_a_version_the_registry_does_not_list_are_never_returned(tmp_p
     assert "leftover" not in [p.chunk_id for p in retriever.search([Query(FIVE_FACTORS)], 10)]
 
 
-def test_the_same_file_ingested_from_two_checkouts_is_one_passage(tmp_path: Path) -> None:
-    """Document ids are absolute paths: a moved project or a second checkout adds every file again."""
-    settings = Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "data" / "index")
+def corpus_from_two_checkouts(folder: Path) -> Settings:
+    """The shipped corpus ingested from two copies of it. Document ids are absolute paths: a moved
+    project or a second checkout adds every file again."""
+    settings = Settings(data_dir=folder / "data", index_dir=folder / "data" / "index")
     for checkout in ("old-checkout", "new-checkout"):
-        shutil.copytree(PROJECT_ROOT / "corpus", tmp_path / checkout / "corpus")
-        report, _ = run_ingest(settings, [tmp_path / checkout / "corpus"])
+        shutil.copytree(PROJECT_ROOT / "corpus", folder / checkout / "corpus")
+        report, _ = run_ingest(settings, [folder / checkout / "corpus"])
         assert report.failed == 0
-    passages = open_retriever(settings).search([Query(FIVE_FACTORS)], 5)
+    return settings
+
+
+def test_the_same_file_ingested_from_two_checkouts_is_one_passage(tmp_path: Path) -> None:
+    passages = open_retriever(corpus_from_two_checkouts(tmp_path)).search([Query(FIVE_FACTORS)], 5)
     assert len(passages) == 5
     assert len({(p.metadata["content_hash"], p.text) for p in passages}) == 5, [p.chunk_id for p in passages]
 
 
 def test_a_second_checkout_of_the_corpus_changes_no_ranking(shipped: Settings, tmp_path: Path) -> None:
     """Its byte-identical chunks count once in the word statistics too, so scores stay those of one copy."""
-    settings = Settings(data_dir=tmp_path / "data", index_dir=tmp_path / "data" / "index")
-    for checkout in ("old-checkout", "new-checkout"):
-        shutil.copytree(PROJECT_ROOT / "corpus", tmp_path / checkout / "corpus")
-        run_ingest(settings, [tmp_path / checkout / "corpus"])
-    twice, once = open_retriever(settings), open_retriever(shipped)
+    twice, once = open_retriever(corpus_from_two_checkouts(tmp_path)), open_retriever(shipped)
     for question in (FIVE_FACTORS, "What can marketing learn from sales?", "Homburg Jensen 2007 Gedankenwelten"):
         ranked = [
             [(content_key(p.chunk_id), round(p.score, 6)) for p in r.search([Query(question)], 5)]

@@ -17,8 +17,8 @@ from helpers import (
     assert_answer_contract,
     client_for,
     indexed_settings,
+    kessler_index,
     smollm_path,
-    write_kessler_article,
 )
 from starlette.testclient import TestClient
 
@@ -99,8 +99,7 @@ def test_the_stream_says_when_the_streamed_text_will_be_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks."""
-    write_kessler_article(tmp_path / "articles")
-    data_dir = indexed_settings(tmp_path / "data", tmp_path / "articles").data_dir
+    data_dir = kessler_index(tmp_path).data_dir
     with asked_again_model(delay=0) as model:
         response = client_for(data_dir, monkeypatch, **model.env()).post(
             "/api/ask/stream", json={"question": KESSLER_QUESTION_EN}

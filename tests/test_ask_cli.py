@@ -19,8 +19,8 @@ from helpers import (
     asked_again_model,
     assert_answer_contract,
     indexed_settings,
+    kessler_index,
     smollm_path,
-    write_kessler_article,
 )
 
 from rag.assistant import Token
@@ -103,8 +103,7 @@ def test_in_a_terminal_the_checked_answer_replaces_the_streamed_one(index_dir: P
 
 def test_in_a_terminal_an_answer_being_replaced_says_so_then_gives_way(tmp_path: Path) -> None:
     """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks."""
-    write_kessler_article(tmp_path / "articles")
-    index = indexed_settings(tmp_path / "data", tmp_path / "articles").index_dir
+    index = kessler_index(tmp_path).index_dir
     with asked_again_model(delay=0) as model:
         written = ask_in_terminal(KESSLER_QUESTION_EN, index, **model.env())
     assert WITHDRAWN_DRAFT in written and "asking the model again …" in written, "both drawn on the way"

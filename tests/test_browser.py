@@ -10,7 +10,7 @@ from helpers import (
     AppServer,
     asked_again_model,
     indexed_settings,
-    write_kessler_article,
+    kessler_index,
 )
 from playwright.sync_api import Browser, Page, expect
 
@@ -98,9 +98,8 @@ def test_a_streamed_answer_that_is_withdrawn_shows_it_is_asked_again_then_gives_
 ) -> None:
     """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks.
     While it is asked again the page says so under the streamed text; the checked answer then replaces it."""
-    write_kessler_article(tmp_path / "articles")
-    indexed_settings(tmp_path / "data", tmp_path / "articles")
-    with asked_again_model() as model, AppServer(tmp_path / "data", **model.env()) as app:
+    data_dir = kessler_index(tmp_path).data_dir
+    with asked_again_model() as model, AppServer(data_dir, **model.env()) as app:
         page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
         page.goto(app.url)
         expect(page.locator("[data-testid='stChatInput'] textarea")).to_be_visible(timeout=180_000)

@@ -18,8 +18,8 @@ from helpers import (
     asked_again_model,
     client_for,
     indexed_settings,
+    kessler_index,
     smollm_path,
-    write_kessler_article,
 )
 from openai import OpenAI
 
@@ -264,8 +264,7 @@ def test_streamed_tokens_replaced_by_a_second_try_are_flagged_and_clients_skip_t
 ) -> None:
     """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks; the
     openai client reads the stream (in-process, through the TestClient) past the `: revising` comment."""
-    write_kessler_article(tmp_path / "articles")
-    data_dir = indexed_settings(tmp_path / "data", tmp_path / "articles").data_dir
+    data_dir = kessler_index(tmp_path).data_dir
     with asked_again_model(delay=0, rounds=2) as model:
         client = client_for(data_dir, monkeypatch, **model.env())
         messages = [{"role": "user", "content": KESSLER_QUESTION_EN}]

@@ -15,9 +15,9 @@ from helpers import (
     ask_and_open_the_first_card,
     asked_again_model,
     indexed_settings,
+    kessler_index,
     open_widget,
     widget_demo,
-    write_kessler_article,
 )
 from playwright.sync_api import Browser, Page, expect
 
@@ -110,11 +110,10 @@ def test_a_withdrawn_streamed_answer_is_shown_as_provisional_while_the_model_is_
     browser: Browser, sites: tuple[StaticSite, StaticSite], tmp_path: Path
 ) -> None:
     """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks."""
-    write_kessler_article(tmp_path / "articles")
-    indexed_settings(tmp_path / "data", tmp_path / "articles")
+    data_dir = kessler_index(tmp_path).data_dir
     with (
         asked_again_model() as model,
-        AppServer(tmp_path / "data", RAG_ALLOWED_ORIGINS=sites[0].url, **model.env()) as app,
+        AppServer(data_dir, RAG_ALLOWED_ORIGINS=sites[0].url, **model.env()) as app,
     ):
         page = open_widget(browser, widget_demo(sites[0], "asked-again.html", app.url, data_lang="en"))
         ask(page, KESSLER_QUESTION_EN)
