@@ -177,20 +177,24 @@ class _Completion:
 
 def _chunks(assistant: Assistant, question: str, history: list[dict[str, str]]) -> Iterator[str]:
     """The role, then the tokens as the model writes them, then a last chunk with the verified answer
-    (`verified_content`, which replaces the tokens: markers repaired) and its `citations`; then [DONE]."""
+    (`verified_content`, which replaces the tokens: markers repaired) and its `citations`; then [DONE].
+    When no token came (a refusal held back for a second try), the last chunk carries the answer as
+    `content` too, so that a plain client shows it."""
     completion = _Completion()
     yield completion.chunk({"role": "assistant", "content": ""})
+    streamed = False
     try:
         for event in assistant.stream(question, history):
             if isinstance(event, Waiting):
                 yield ": waiting: the model is answering another question\n\n"  # an SSE comment; clients skip it
             elif isinstance(event, Token):
+                streamed = True
                 yield completion.chunk({"content": event.text})
             elif isinstance(event, Revising):
                 yield f": revising: {event.step}\n\n"  # the tokens so far will be replaced by verified_content
             elif isinstance(event, Done):
                 final = {"verified_content": event.answer.answer, **_extras(event.answer)}
-                yield completion.chunk(final, finish_reason="stop")
+                yield completion.chunk(final if streamed else {"content": event.answer.answer, **final}, "stop")
     except QuestionError as error:
         yield _data(openai_error(RequestError(422, "invalid_request", str(error), param="messages")))
         return

@@ -36,8 +36,9 @@ from rag.sentences import sentence_spans
 from rag.settings import Settings
 
 EXTRACTIVE_SENTENCES = 3
-# Why the checks withdrew a draft (Answer.abstain_reason); across languages such a draft gets a second try.
-WITHDRAWN = ("unsupported", "unanswered")
+# Why a draft is no answer (Answer.abstain_reason) when, across languages, it gets a second try: the
+# model declined, or the checks withdrew it.
+RETRIED = ("model", "unsupported", "unanswered")
 REWRITE_TOKENS = 120
 # A follow-up is searched with its rewrite and, at this weight, as asked; without a usable rewrite,
 # as asked and, at this weight, with the question it follows (two searches fused, never one glued text).
@@ -113,9 +114,9 @@ class Waiting:
 
 @dataclass
 class Revising:
-    """The text streamed so far will be replaced, which takes a model call or more: `step` is
-    "translating" (it is in the other language than the question) or "asking_again" (it did not
-    hold up against the passages and the model is asked again in their language)."""
+    """The text streamed so far (maybe none) will be replaced, which takes a model call or more: `step`
+    is "translating" (it is in the other language than the question) or "asking_again" (the model
+    declined or its answer did not hold up against the passages, and it is asked again in their language)."""
 
     step: str
     lang: str
@@ -202,14 +203,15 @@ class Assistant:
             yield Sources(passages, standalone)
         if not told_waiting and self.generator.busy():
             yield Waiting()
-        draft = _Draft()
+        draft, retry_with = _Draft(), self._second_try_query(translated, passages, lang)
+        asked = self._question_for_model(standalone, lang, translated, passages)
         for token in self._written_answer(
-            standalone, lang, translated, passages, draft, answering_history(history, follows_up)
+            asked, lang, passages, draft, answering_history(history, follows_up), retry_with
         ):
             timings.setdefault("first_token", _ms(started))
             yield Token(token)
         conversation = history if follows_up else []
-        checked = yield from self._final_answer(draft, standalone, lang, translated, passages, conversation)
+        checked = yield from self._final_answer(draft, standalone, lang, retry_with, passages, conversation)
         passages = checked.passages
         yield Done(answer(checked.text, checked.citations, checked.reason))
 
@@ -218,16 +220,16 @@ class Assistant:
         draft: "_Draft",
         question: str,
         lang: str,
-        translated: Query | None,
+        retry_with: Query | None,
         passages: list[Passage],
         conversation: list[dict[str, str]],
     ) -> collections.abc.Generator[Revising, None, "_Checked"]:
-        """The checked draft. One the checks withdraw, written over passages mostly in the other language,
-        gets the second try a refusal gets (the small model misreads figures and roles across languages);
-        its answer replaces the draft if it passes the same checks and the model confirms it."""
+        """The checked draft. A refusal, or a draft the checks withdraw, written over passages mostly in
+        the other language, gets a second try with `retry_with` (the small model declines many such
+        questions and misreads figures and roles across languages); its answer replaces the draft if it
+        passes the same checks and the model confirms it."""
         checked = yield from self._checked_draft(draft, question, lang, passages, conversation)
-        retry_with = self._second_try_query(translated, passages, lang)
-        if checked.reason not in WITHDRAWN or draft.second_try or retry_with is None:
+        if checked.reason not in RETRIED or retry_with is None:
             return checked
         yield Revising("asking_again", lang)
         second = _Draft("".join(self._second_try(retry_with, passages, lang)), second_try=True)
@@ -260,36 +262,25 @@ class Assistant:
         self,
         question: str,
         lang: str,
-        translated: Query | None,
         passages: list[Passage],
         draft: "_Draft",
         history: list[dict[str, str]],
+        retry_with: Query | None,
     ) -> Iterator[str]:
         """The model's answer as it streams into `draft`. Text that may still become a refusal is held
-        back: if it does, a second try may follow, and the refusal must not be shown before it."""
-        retry_with = self._second_try_query(translated, passages, lang)
+        back: if it does and a second try will follow, the refusal must not be shown before it."""
         held = True
-        asked = self._question_for_model(question, lang, translated, passages)
-        for token in self._generate(asked, passages, lang, history):
+        for token in self._generate(question, passages, lang, history):
             draft.text += token
             if not held:
                 yield token
             elif not _may_decline(draft.text, lang, in_own_words=retry_with is not None):
                 held = False
                 yield draft.text
-        if not held:
-            return
-        if not _declines(draft.text, lang):
+        if held and not _declines(draft.text, lang):
             yield draft.text  # one sentence, held back to its end
-            return
-        if retry_with:
-            draft.text, draft.second_try = "", True
-            for token in self._second_try(retry_with, passages, lang):
-                draft.text += token
-                yield token
-            if draft.text:
-                return
-        yield not_covered(lang)
+        elif held and retry_with is None:
+            yield not_covered(lang)
 
     def _second_try_query(self, translated: Query | None, passages: list[Passage], lang: str) -> Query | None:
         """The question to ask again in the passages' language, if a second try is possible."""
@@ -440,7 +431,7 @@ class Assistant:
 @dataclass
 class _Draft:
     text: str = ""
-    second_try: bool = False  # the model declined at first and was asked again in the passages' language
+    second_try: bool = False  # written when the model was asked again in the passages' language
 
 
 @dataclass

@@ -10,11 +10,11 @@ SECTION_LABEL = {"de": "Abschnitt", "en": "Section"}
 REVISING_NOTICE = {
     "de": {
         "translating": "Die Antwort wird in die Sprache der Frage übersetzt …",
-        "asking_again": "Die Antwort hält den Quellen nicht stand; das Modell wird noch einmal gefragt …",
+        "asking_again": "Das Modell wird noch einmal gefragt, in der Sprache der Quellen …",
     },
     "en": {
         "translating": "Translating the answer into the language of the question …",
-        "asking_again": "The answer did not hold up against the sources; asking the model again …",
+        "asking_again": "Asking the model again, in the language of the sources …",
     },
 }
 # A Markdown heading line inside a chunk (chunks run across headings): its marks, then its text.

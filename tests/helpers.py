@@ -300,12 +300,15 @@ ASKED_AGAIN_ANSWER = "At Kessler, sales contacts every lead within 24 hours [1].
 ASKED_AGAIN_SECONDS = 6.0
 
 
-def asked_again_model(delay: float = ASKED_AGAIN_SECONDS, rounds: int = 1) -> ScriptedModelServer:
+def asked_again_model(
+    delay: float = ASKED_AGAIN_SECONDS, rounds: int = 1, draft: str = WITHDRAWN_DRAFT
+) -> ScriptedModelServer:
     """The model's replies, in order, for the question asked `rounds` times: the question translated for
-    the search, the withdrawn draft, the second try in German (after `delay` seconds), its translation back."""
+    the search, the `draft` (withdrawn, or a refusal), the second try in German (after `delay` seconds),
+    its translation back."""
     replies = [
         KESSLER_QUESTION_DE,
-        WITHDRAWN_DRAFT,
+        draft,
         "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 24 Stunden [1].",
         ASKED_AGAIN_ANSWER,
     ]

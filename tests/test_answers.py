@@ -428,9 +428,8 @@ def test_a_question_declined_across_languages_is_asked_again_in_the_passages_lan
     answer, events, spy = ask_across_languages(two_companies, yes=0.9)
     assert not answer.abstained and answer.answer == "At Kessler, sales contacts every lead within 24 hours [1]."
     assert answer.citations[0].passage.metadata["title"] == "Lead-SLA bei Kessler Antriebstechnik"
-    assert "no information" not in streamed(events), "the first refusal is held back, not shown"
-    assert streamed(events) == answer.answer
-    assert not any(isinstance(event, Revising) for event in events), "nothing shown is replaced"
+    assert streamed(events) == "", "the first refusal is held back, not shown"
+    assert events[-1] == Revising("asking_again", "en"), "the faces say the model is asked again"
     second_try, back = spy.calls[2], spy.calls[3]
     assert "ausschließlich die nummerierten Quellen" in second_try[0]["content"]
     assert second_try[1]["content"].endswith(f"Frage: {KESSLER_QUESTION_DE}")
@@ -444,7 +443,7 @@ def test_a_refusal_in_the_models_own_words_is_held_back_and_retried_too(two_comp
     refusal = "Source [1] gives no information on how quickly sales must contact a lead at Kessler."
     answer, events, spy = ask_across_languages(two_companies, 0.9, refusal)
     assert not answer.abstained and answer.answer == "At Kessler, sales contacts every lead within 24 hours [1]."
-    assert streamed(events) == answer.answer and len(spy.calls) == 4
+    assert streamed(events) == "" and len(spy.calls) == 4
 
 
 def test_across_languages_an_answer_shows_once_its_first_sentence_is_complete(two_companies: Settings) -> None:

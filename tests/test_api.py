@@ -109,7 +109,7 @@ def test_the_stream_says_when_the_streamed_text_will_be_replaced(
     assert (revising, done) == ("revising", "done")
     assert notice == {
         "step": "asking_again",
-        "message": "The answer did not hold up against the sources; asking the model again …",
+        "message": "Asking the model again, in the language of the sources …",
     }
     assert "".join(data["text"] for name, data in before if name == "token") == WITHDRAWN_DRAFT
     assert answer["answer"] == ASKED_AGAIN_ANSWER and not answer["abstained"]

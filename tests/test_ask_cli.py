@@ -106,7 +106,7 @@ def test_in_a_terminal_an_answer_being_replaced_says_so_then_gives_way(tmp_path:
     index = kessler_index(tmp_path).index_dir
     with asked_again_model(delay=0) as model:
         written = ask_in_terminal(KESSLER_QUESTION_EN, index, **model.env())
-    assert WITHDRAWN_DRAFT in written and "asking the model again …" in written, "both drawn on the way"
+    assert WITHDRAWN_DRAFT in written and "in the language of the sources …" in written, "both drawn on the way"
     screen = " ".join(render(written).split())
     assert screen.split(" Sources:")[0] == ASKED_AGAIN_ANSWER, "only the checked answer is left on the screen"
 

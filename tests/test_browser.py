@@ -105,14 +105,14 @@ def test_a_streamed_answer_that_is_withdrawn_shows_it_is_asked_again_then_gives_
         expect(page.locator("[data-testid='stChatInput'] textarea")).to_be_visible(timeout=180_000)
         ask(page, KESSLER_QUESTION_EN)
         answer = page.locator("[data-testid='stChatMessage']").nth(1)
-        expect(
-            answer.get_by_text("The answer did not hold up against the sources; asking the model again")
-        ).to_be_visible(timeout=120_000)
+        expect(answer.get_by_text("Asking the model again, in the language of the sources")).to_be_visible(
+            timeout=120_000
+        )
         expect(answer).to_contain_text(WITHDRAWN_DRAFT.removesuffix(" [1]."))
         expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=120_000)
         expect(answer).to_contain_text(ASKED_AGAIN_ANSWER.removesuffix(" [1]."))
         expect(answer).not_to_contain_text("36 hours")
-        expect(answer).not_to_contain_text("asking the model again")
+        expect(answer).not_to_contain_text("Asking the model again")
         assert len(model.asked) == 4, "translation, draft, second try, translation back"
 
 

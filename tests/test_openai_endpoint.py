@@ -279,6 +279,25 @@ def test_streamed_tokens_replaced_by_a_second_try_are_flagged_and_clients_skip_t
     assert chunks[-1].choices[0].delta.model_extra["verified_content"] == ASKED_AGAIN_ANSWER
 
 
+def test_a_refusal_held_back_for_a_second_try_reaches_a_plain_client_as_its_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model (scripted) declines at first: no token streams, and a client that reads only `content`
+    gets the second try's answer in the last chunk."""
+    data_dir = kessler_index(tmp_path).data_dir
+    with asked_again_model(delay=0, draft="The sources contain no information on this.") as model:
+        client = client_for(data_dir, monkeypatch, **model.env())
+        chunks = list(
+            OpenAI(
+                base_url="http://testserver/v1", api_key="-", max_retries=0, http_client=client
+            ).chat.completions.create(
+                model=MODEL_ID, messages=[{"role": "user", "content": KESSLER_QUESTION_EN}], stream=True
+            )
+        )
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in chunks) == ASKED_AGAIN_ANSWER
+    assert chunks[-1].choices[0].delta.model_extra["verified_content"] == ASKED_AGAIN_ANSWER
+
+
 def test_a_conversation_with_a_model_streams_and_follows_up(index: Path, tmp_path: Path) -> None:
     """SmolLM2 through llama.cpp: the first answer streams token by token and ends with its citations;
     the follow-up, sent with that conversation, is searched with words from it."""
