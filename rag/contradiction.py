@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from rag.followup import refers_back
-from rag.grounding import SPELLED_NUMBERS, YEAR, counts, figures, spelled_numbers
+from rag.grounding import SPELLED_NUMBERS, UNITS, YEAR, amounts, counts, spelled_numbers
 from rag.language import detect_question_language
 from rag.lexical import tokenize
 from rag.sentences import sentence_spans
@@ -59,16 +59,7 @@ ACADEMIC_TITLE = re.compile(r"\b(?:Prof|Dr|Professor|Professorin|Dipl)\.?\s+(?:D
 NAME_WITH_YEAR = re.compile(r"\b([A-ZÄÖÜ][\w-]+)(?:\s+(?:und|and|&)\s+([A-ZÄÖÜ][\w-]+))?\s*\((?:19|20)\d\d\b")
 # A sentence with this few words besides figures takes what it counts from the sentence before it.
 SHORT_SENTENCE = 6
-# Units say how a figure is measured, not what it counts: "42 Mio. Euro" of turnover is no budget.
-UNITS = frozenset(
-    tokenize(
-        "Prozent Prozentpunkte percent percentage points Euro EUR Dollar USD Mio Millionen Mrd Milliarden million "
-        "billion Stunden hours Minuten minutes Tage Werktage days Wochen weeks Monate months Jahre years Stück pieces"
-    )
-)
 NUMBER_WORDS = frozenset(tokenize(" ".join(SPELLED_NUMBERS)))
-# A digit standing alone (not part of 1.5, 12 or 3,4) and the word or percent sign after it.
-SINGLE_DIGIT = re.compile(r"(?<![\d.,])(\d)(?![\d.,]\d)\s*(%|[^\W\d_]+)")
 
 
 @dataclass(frozen=True)
@@ -163,10 +154,7 @@ def _contrast_parts(words: list[str]) -> list[list[str]]:
 
 
 def _figure(claim: str, cited: Cited, question: str) -> Contradiction | None:
-    # Single digits are list numbers and markers as often as figures, unless a unit follows ("9 Tage");
-    # spelled-out numbers are figures.
-    wanted = {digits for digits in figures(claim) if len(digits) >= 2}
-    wanted |= _measured_digits(claim) | spelled_numbers(claim)
+    wanted = amounts(claim) | spelled_numbers(claim)
     missing = wanted - counts(" ".join([cited.passage, *cited.fields.values()]))
     if missing:
         return Contradiction("figure", ", ".join(sorted(missing)))
@@ -176,16 +164,6 @@ def _figure(claim: str, cited: Cited, question: str) -> Contradiction | None:
         digits for digits in answered if not _said_of(digits, reading, cited.passage, cited.same_language)
     )
     return Contradiction("figure", f"said of something else: {', '.join(misplaced)}") if misplaced else None
-
-
-def _measured_digits(claim: str) -> set[str]:
-    """Single digits with a unit after them: "9 Tage", "5 %", "3 Mio. Euro"."""
-    measured = set()
-    for match in SINGLE_DIGIT.finditer(claim):
-        unit = set(tokenize(match.group(2)))  # empty for a stop word: "Teil 1 der Serie"
-        if match.group(2) == "%" or (unit and unit <= UNITS):
-            measured.add(match.group(1))
-    return measured
 
 
 def _read_with_question(claim: str, question: str) -> str:

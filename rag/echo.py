@@ -8,14 +8,9 @@ other way round?", it may give the previous answer again word for word. After an
 "not covered", the previous answer is the one before it: the last the model saw figures in.
 """
 
-import re
-
-from rag.grounding import NUMBER, YEAR, figures
+from rag.grounding import YEAR, amounts
 from rag.prompts import CITATION_MARKER, Messages, without_declined
 from rag.sentences import sentence_spans_or_whole
-
-# A lone digit without a percent sign numbers a part or a list item ("Teil 1", "(2)"), not an amount.
-PERCENT = re.compile(r"\s*(?:%|Prozent|percent)")
 
 
 def echoes_previous_answer(answer: str, history: Messages) -> bool:
@@ -40,12 +35,6 @@ def _sentences(text: str) -> set[str]:
 
 
 def _amounts(text: str) -> set[str]:
-    """The text's amounts by their digits: numbers of two or more digits, or one with a percent sign;
-    not years, which the question may well carry into both answers."""
+    """The text's amounts (`grounding.amounts`), not years, which the question may well carry into both answers."""
     text = CITATION_MARKER.sub(" ", text)
-    amounts = set()
-    for number in NUMBER.finditer(text):
-        digits = figures(number.group()).pop()
-        if not YEAR.fullmatch(number.group()) and (len(digits) > 1 or PERCENT.match(text, number.end())):
-            amounts.add(digits)
-    return amounts
+    return amounts(text) - set(YEAR.findall(text))

@@ -33,6 +33,15 @@ COMPOUND_NUMBER = re.compile(
     rf"\b(?i:({'|'.join(GERMAN_NUMBERS)})(?=(?:tägig|wöchig|monatig|jährig|stündig|minütig|köpfig|fach|mal|teilig)))|"
     rf"\b(?i:({'|'.join(ENGLISH_NUMBERS)}))-"
 )
+# Units say how a figure is measured, not what it counts: "42 Mio. Euro" of turnover is no budget.
+UNITS = frozenset(
+    tokenize(
+        "Prozent Prozentpunkte percent percentage points Euro EUR Dollar USD Mio Millionen Mrd Milliarden million "
+        "billion Stunden hours Minuten minutes Tage Werktage days Wochen weeks Monate months Jahre years Stück pieces"
+    )
+)
+# A digit standing alone (not part of 1.5, 12 or 3,4) and the word or percent sign after it.
+SINGLE_DIGIT = re.compile(r"(?<![\d.,])(\d)(?![\d.,]\d)\s*(%|[^\W\d_]+)")
 WORD = r"[A-ZÄÖÜ][\w-]*"
 NAME_PATTERNS = [
     re.compile(rf"\b{WORD}(?:\s+(?:&\s+)?{WORD})+"),  # Orbis Verpackungen, Brandt & Söhne
@@ -70,6 +79,18 @@ def _spelled_out(acronym: str, document: str) -> bool:
 def figures(text: str) -> set[str]:
     """The text's figures by their digits only, so 58.000, 58,000 and 58000 are one figure."""
     return {_digits(n) for n in NUMBER.findall(text)}
+
+
+def amounts(text: str) -> set[str]:
+    """The text's figures by their digits that are amounts: numbers of two or more digits, and single
+    digits with a unit after them ("9 Tage", "5 %"); other single digits number list items, parts
+    and markers as often ("Teil 1", "(2)", "[3]")."""
+    measured = set()
+    for match in SINGLE_DIGIT.finditer(text):
+        unit = set(tokenize(match.group(2)))  # empty for a stop word: "Teil 1 der Serie"
+        if match.group(2) == "%" or (unit and unit <= UNITS):
+            measured.add(match.group(1))
+    return {digits for digits in figures(text) if len(digits) >= 2} | measured
 
 
 def counts(text: str) -> set[str]:

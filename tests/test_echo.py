@@ -23,6 +23,7 @@ def after(answer: str) -> list[dict[str, str]]:
         ("2022 wurden davon gerade mal 38 % abgerufen [1].", "Nach der Umstellung 2023 waren es 38 % [1]."),
         ("The mean score was 51.8 (SD 12.7) [1].", "In the second wave it was 51.8 [1]."),
         ("Es gingen 1.140 Rückmeldungen ein [1].", "1140 [2]"),
+        ("Der Vertrieb hat 3 Werktage Zeit [1].", "Auch danach bleiben es 3 Werktage [1]."),  # a digit with its unit
     ],
 )
 def test_an_answer_giving_only_figures_said_before_repeats_them(previous: str, answer: str) -> None:
