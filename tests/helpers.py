@@ -255,7 +255,7 @@ class ScriptedModelServer(ThreadedServer):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                for word in re.findall(r"\S+\s*", reply):
+                for word in as_tokens(reply):
                     self._send_chunk({"delta": {"content": word}, "finish_reason": None})
                 self._send_chunk({"delta": {}, "finish_reason": "stop"})
                 self.wfile.write(b"data: [DONE]\n\n")
@@ -439,6 +439,11 @@ def ask_and_open_the_first_card(page: Page, question: str) -> None:
     expect(answer.locator(".card").first).to_be_visible()
 
 
+def as_tokens(reply: str) -> list[str]:
+    """A scripted reply in the pieces a model streams: each word with the space after it."""
+    return re.findall(r"\S+\s*", reply)
+
+
 class SpyGenerator:
     """Stands in for a language model (none is needed here): scripted replies, and a record of calls."""
 
@@ -462,7 +467,7 @@ class SpyGenerator:
         self, messages: list[dict], max_tokens: int, wait: bool = True, side_task: bool = False
     ) -> Iterator[str]:
         self.calls.append(messages)
-        yield from re.findall(r"\S+\s*", self.replies.pop(0)) if self.replies else []
+        yield from as_tokens(self.replies.pop(0)) if self.replies else []
 
 
 def spy_assistant(settings: Settings, *replies: str) -> tuple[Assistant, SpyGenerator]:
