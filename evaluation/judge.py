@@ -25,8 +25,10 @@ class Outcome:
 
 
 def normalise(text: str) -> str:
-    """Case, white space and decimal separators don't matter when looking for gold strings."""
-    text = re.sub(r"(\d)[,.](\d)", r"\1.\2", text.casefold())
+    """Case, white space, thousands and decimal separators don't matter when looking for gold strings:
+    an answer's "1146" or "1.146" is an English abstract's "1,146", its "6,8" is "6.8"."""
+    text = re.sub(r"(?<=\d)[,.](?=\d{3}(?!\d))", "", text.casefold())
+    text = re.sub(r"(\d)[,.](\d)", r"\1.\2", text)
     return " ".join(text.split())
 
 

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from helpers import indexed_settings, smollm_path
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evaluation.conversations import ask_dialogues, polluted
 from evaluation.gold import Dialogue, EvalFileError, load_eval_file
+from evaluation.judge import normalise
 from rag.components import open_assistant
 from rag.settings import PROJECT_ROOT, Settings
 
@@ -208,6 +211,24 @@ def test_each_turn_is_asked_with_the_earlier_questions_and_the_answers_shown(
         {"role": "assistant", "content": outcomes[1].answer},
     ]
     assert "Informationsaustausch" in outcomes[0].answer
+
+
+@pytest.mark.parametrize(
+    ("keyword", "answer"),
+    [("1,146", "1146 [1]"), ("1,146", "1.146 Interviews"), ("46.000", "46000 Euro"), ("6.8", "um 6,8 Punkte")],
+)
+def test_a_keyword_figure_is_found_whatever_its_separators(keyword: str, answer: str) -> None:
+    assert normalise(keyword) in normalise(answer)
+
+
+@given(st.integers(min_value=1000, max_value=10**9), st.sampled_from([",", "."]))
+def test_a_number_with_thousands_separators_reads_as_its_digits(number: int, separator: str) -> None:
+    assert normalise(f"{number:,}".replace(",", separator)) == str(number)
+
+
+@pytest.mark.parametrize(("keyword", "answer"), [("14,8", "148 Leads"), ("51.8", "5.18"), ("1,146", "11,46 %")])
+def test_different_figures_stay_different(keyword: str, answer: str) -> None:
+    assert normalise(keyword) not in normalise(answer)
 
 
 def test_a_search_question_that_borrows_words_from_earlier_turns_is_polluted() -> None:
