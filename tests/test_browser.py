@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from helpers import (
     ARTIFACTS,
     ASKED_AGAIN_ANSWER,
@@ -13,6 +14,8 @@ from helpers import (
     kessler_index,
 )
 from playwright.sync_api import Browser, Page, expect
+
+from rag.prompts import not_covered
 
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
 ANSWER_DONE = "[data-testid='stFeedback']"  # the vote buttons appear once the answer is final
@@ -93,13 +96,19 @@ def test_the_shipped_articles_yes_no_author_and_follow_up_questions_answer_as_th
         page.screenshot(path=ARTIFACTS / "chat-follow-up.png", full_page=True)
 
 
-def test_a_streamed_answer_that_is_withdrawn_shows_it_is_asked_again_then_gives_way(
-    browser: Browser, tmp_path: Path
+@pytest.mark.parametrize(
+    ("draft", "streamed"),
+    [(WITHDRAWN_DRAFT, True), (not_covered("en"), False)],  # a refusal is held back for the second try
+    ids=["withdrawn", "declined"],
+)
+def test_an_answer_asked_again_says_so_then_gives_way(
+    browser: Browser, tmp_path: Path, draft: str, streamed: bool
 ) -> None:
-    """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks.
-    While it is asked again the page says so under the streamed text; the checked answer then replaces it."""
+    """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks, or
+    declines. While it is asked again the page says so (under the streamed text, if any); the checked
+    answer then takes its place."""
     data_dir = kessler_index(tmp_path).data_dir
-    with asked_again_model() as model, AppServer(data_dir, **model.env()) as app:
+    with asked_again_model(draft=draft) as model, AppServer(data_dir, **model.env()) as app:
         page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
         page.goto(app.url)
         expect(page.locator("[data-testid='stChatInput'] textarea")).to_be_visible(timeout=180_000)
@@ -108,7 +117,10 @@ def test_a_streamed_answer_that_is_withdrawn_shows_it_is_asked_again_then_gives_
         expect(answer.get_by_text("Asking the model again, in the language of the sources")).to_be_visible(
             timeout=120_000
         )
-        expect(answer).to_contain_text(WITHDRAWN_DRAFT.removesuffix(" [1]."))
+        if streamed:
+            expect(answer).to_contain_text(WITHDRAWN_DRAFT.removesuffix(" [1]."))
+        else:
+            expect(answer).not_to_contain_text("no information")
         expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=120_000)
         expect(answer).to_contain_text(ASKED_AGAIN_ANSWER.removesuffix(" [1]."))
         expect(answer).not_to_contain_text("36 hours")
