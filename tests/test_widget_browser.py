@@ -21,6 +21,7 @@ from helpers import (
 )
 from playwright.sync_api import Browser, Page, expect
 
+from rag.prompts import not_covered
 from rag.settings import PROJECT_ROOT
 
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
@@ -106,22 +107,27 @@ def test_the_widget_works_with_the_keyboard_alone(browser: Browser, demo: str) -
     expect(launcher).to_be_focused()
 
 
-def test_a_withdrawn_streamed_answer_is_shown_as_provisional_while_the_model_is_asked_again(
-    browser: Browser, sites: tuple[StaticSite, StaticSite], tmp_path: Path
+@pytest.mark.parametrize(
+    ("draft", "shown_meanwhile"),
+    [(WITHDRAWN_DRAFT, WITHDRAWN_DRAFT), (not_covered("en"), "")],  # a refusal is held back, never shown
+    ids=["withdrawn", "declined"],
+)
+def test_while_the_model_is_asked_again_the_widget_says_so_and_greys_what_it_streamed(
+    browser: Browser, sites: tuple[StaticSite, StaticSite], tmp_path: Path, draft: str, shown_meanwhile: str
 ) -> None:
-    """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks."""
+    """The model (scripted: see asked_again_model) streams an answer with a figure its article lacks, or declines."""
     data_dir = kessler_index(tmp_path).data_dir
     with (
-        asked_again_model() as model,
+        asked_again_model(draft=draft) as model,
         AppServer(data_dir, RAG_ALLOWED_ORIGINS=sites[0].url, **model.env()) as app,
     ):
         page = open_widget(browser, widget_demo(sites[0], "asked-again.html", app.url, data_lang="en"))
         ask(page, KESSLER_QUESTION_EN)
         status = page.locator("section.panel .note").last
         expect(status).to_have_text("Asking the model again, in the language of the sources …", timeout=60_000)
-        draft = page.locator(".msg.bot").last
-        expect(draft).to_have_text(WITHDRAWN_DRAFT)
-        expect(draft).to_have_class(re.compile(r"\bprovisional\b"))
+        provisional = page.locator(".msg.bot").last
+        expect(provisional).to_have_text(shown_meanwhile)
+        expect(provisional).to_have_class(re.compile(r"\bprovisional\b"))
         answer = page.locator(".msg.bot").last
         expect(answer.locator("button.marker").first).to_be_visible(timeout=120_000)
         expect(answer).to_contain_text(ASKED_AGAIN_ANSWER.removesuffix(" [1]."))
