@@ -31,6 +31,7 @@ from rag.prompts import (
     not_covered_patterns,
     translation_messages,
 )
+from rag.requote import requoted_answer
 from rag.retrieval import Passage, Query, Retriever, citation_fields
 from rag.sentences import sentence_spans
 from rag.settings import Settings
@@ -211,7 +212,7 @@ class Assistant:
             timings.setdefault("first_token", _ms(started))
             yield Token(token)
         conversation = history if follows_up else []
-        checked = yield from self._final_answer(draft, standalone, lang, retry_with, passages, conversation)
+        checked = yield from self._final_answer(draft, standalone, lang, retry_with, passages, (question, conversation))
         passages = checked.passages
         yield Done(answer(checked.text, checked.citations, checked.reason))
 
@@ -222,13 +223,21 @@ class Assistant:
         lang: str,
         retry_with: Query | None,
         passages: list[Passage],
-        conversation: list[dict[str, str]],
+        follow_up: tuple[str, list[dict[str, str]]],
     ) -> collections.abc.Generator[Revising, None, "_Checked"]:
         """The checked draft. A refusal, or a draft the checks withdraw, written over passages mostly in
         the other language, gets a second try with `retry_with` (the small model declines many such
         questions and misreads figures and roles across languages); its answer replaces the draft if it
-        passes the same checks and the model confirms it."""
+        passes the same checks and the model confirms it. `follow_up` is the question as asked and the
+        conversation it continues (empty for a question that does not refer back)."""
+        asked, conversation = follow_up
         checked = yield from self._checked_draft(draft, question, lang, passages, conversation)
+        if checked.reason == "repeated":
+            quoted = requoted_answer(asked, lang, passages, conversation)
+            if quoted is None:
+                return checked
+            rechecked = yield from self._checked_draft(_Draft(quoted), question, lang, passages, conversation)
+            return checked if rechecked.reason else rechecked
         if checked.reason not in RETRIED or retry_with is None:
             return checked
         yield Revising("asking_again", lang)

@@ -16,10 +16,9 @@ from rag.sentences import sentence_spans_or_whole
 def echoes_previous_answer(answer: str, history: Messages) -> bool:
     """The answer states figures, all of which the assistant's previous answer (not counting "not
     covered") states, or it has only sentences that answer had."""
-    answered = without_declined(history)
-    previous = next((turn["content"] for turn in reversed(answered) if turn["role"] == "assistant"), "")
-    said = _amounts(answer)
-    if said and said <= _amounts(previous):
+    previous = previous_answer(history)
+    said = stated_amounts(answer)
+    if said and said <= stated_amounts(previous):
         return True
     sentences = _sentences(answer)
     return bool(sentences) and sentences <= _sentences(previous)
@@ -34,7 +33,13 @@ def _sentences(text: str) -> set[str]:
     return {sentence for sentence in sentences if sentence}
 
 
-def _amounts(text: str) -> set[str]:
+def previous_answer(history: Messages) -> str:
+    """The assistant's last answer that was not "not covered"."""
+    answered = without_declined(history)
+    return next((turn["content"] for turn in reversed(answered) if turn["role"] == "assistant"), "")
+
+
+def stated_amounts(text: str) -> set[str]:
     """The text's amounts (`grounding.amounts`), not years, which the question may well carry into both answers."""
     text = CITATION_MARKER.sub(" ", text)
     return amounts(text) - set(YEAR.findall(text))

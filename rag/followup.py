@@ -94,7 +94,7 @@ def usable_rewrite(rewritten: str, question: str, history: list[dict[str, str]],
     follow-up lacks and at most NEW_WORDS others (none from the prompt's examples), and keeps most
     of the follow-up's own words (a small model likes to answer, to repeat the earlier question, to
     drop what the follow-up newly asks, or to copy words from the prompt's examples)."""
-    own = set(tokenize(_without_back_references(question, lang)))
+    own = own_words(question, lang)
     rewritten_words = set(tokenize(rewritten))
     # "Dazu enthalten die Quellen keine Information." says nothing a rewrite could take up.
     said = [turn["content"] for turn in history[-2:] if not is_not_covered(turn["content"])]
@@ -127,6 +127,12 @@ def _kept(word: str, words: set[str]) -> bool:
     return word in words or any(
         len(other) >= 4 and shared_prefix(word, other) >= max(4, min(len(word), len(other)) - 1) for other in words
     )
+
+
+def own_words(question: str, lang: str) -> set[str]:
+    """The follow-up's words besides those that point back: what it newly asks ("Und bei Unternehmen
+    mit mehr als 200 Mitarbeitenden?": unternehm, 200, mitarbeit, mehr)."""
+    return set(tokenize(_without_back_references(question, lang)))
 
 
 def _without_back_references(question: str, lang: str) -> str:

@@ -473,3 +473,19 @@ class SpyGenerator:
 def spy_assistant(settings: Settings, *replies: str) -> tuple[Assistant, SpyGenerator]:
     spy = SpyGenerator(*replies)
     return open_assistant(settings.model_copy(update={"translation_weight": 0.0}), spy), spy
+
+
+# A survey in messy web prose whose follow-up ("Und bei Unternehmen mit mehr als 200 Mitarbeitenden?")
+# has its own figure, after an answer that gave the overall one.
+SDR_SURVEY = (
+    "Cookie-Hinweis: Wir verwenden Cookies, um Ihnen ein besseres Nutzererlebnis zu bieten. Akzeptieren\n\n"
+    "Wem sollten SDRs eigentlich berichten?? Laut einer Umfrage unter 164 SaaS-Firmen (Stand 2023) berichteten "
+    "72 % der SDR-Teams an den Vertrieb und nur 28 % ans Marketing. Bei Unternehmen mit mehr als 200 "
+    "Mitarbeitenden waren es sogar 81 % an den Vertrieb, bei kleineren Startups war es fast ausgeglichen "
+    "(54 % zu 46 %). Spannend: wo das SDR-Team beim Marketing sitzt, ist die Pipeline im Schnitt 1,3x größer "
+    "- sagt jedenfalls der Anbieter der Studie ;-)"
+)
+SDR_HISTORY = [
+    {"role": "user", "content": "An wen berichten SDR-Teams laut der Umfrage unter 164 SaaS-Firmen meistens?"},
+    {"role": "assistant", "content": "72 % der SDR-Teams berichten an den Vertrieb [1]."},
+]

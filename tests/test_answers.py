@@ -7,6 +7,8 @@ import pytest
 from helpers import (
     KESSLER_QUESTION_DE,
     KESSLER_QUESTION_EN,
+    SDR_HISTORY,
+    SDR_SURVEY,
     SpyGenerator,
     indexed_settings,
     run_ingest,
@@ -254,6 +256,19 @@ def test_a_follow_up_answered_with_only_the_previous_answers_figures_is_declined
     assistant, _ = spy_assistant(shipped, rewrite, "Verkaufen nach der Krise, S. 43-60 [1].")
     answer = assistant.ask("Und der Beitrag von Homburg und Jensen?", history=PAGES)
     assert answer.abstained and answer.abstain_reason == "repeated" and answer.answer == not_covered("de")
+
+
+def test_a_follow_up_answered_with_the_previous_figure_gets_the_sentence_that_answers_it(tmp_path: Path) -> None:
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "sdr.md").write_text(f"# Wo sitzt das SDR-Team?\n\n{SDR_SURVEY}\n", encoding="utf-8")
+    settings = indexed_settings(tmp_path / "data", tmp_path / "articles")
+    rewrite = "An wen berichten SDR-Teams laut der Umfrage bei Unternehmen mit mehr als 200 Mitarbeitenden meistens?"
+    assistant, _ = spy_assistant(settings, rewrite, "72 % der SDR-Teams berichten an den Vertrieb [1].")
+    answer = assistant.ask("Und bei Unternehmen mit mehr als 200 Mitarbeitenden?", history=SDR_HISTORY)
+    assert not answer.abstained, answer.abstain_reason
+    assert answer.answer.startswith("Bei Unternehmen mit mehr als 200 Mitarbeitenden waren es sogar 81 %")
+    assert answer.answer.endswith("(54 % zu 46 %) [1].")
+    assert answer.citations[0].passage.metadata["source"].endswith("sdr.md")
 
 
 def test_a_new_question_may_give_the_figures_of_the_answer_before(shipped: Settings) -> None:
