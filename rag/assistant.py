@@ -228,8 +228,10 @@ class Assistant:
         """The checked draft. A refusal, or a draft the checks withdraw, written over passages mostly in
         the other language, gets a second try with `retry_with` (the small model declines many such
         questions and misreads figures and roles across languages); its answer replaces the draft if it
-        passes the same checks and the model confirms it. `follow_up` is the question as asked and the
-        conversation it continues (empty for a question that does not refer back)."""
+        passes the same checks and the model confirms it. A follow-up's answer that only repeats the
+        previous one is replaced by the passage sentence that answers it, if exactly one does
+        (`rag/requote.py`). `follow_up` is the question as asked and the conversation it continues
+        (empty for a question that does not refer back)."""
         asked, conversation = follow_up
         checked = yield from self._checked_draft(draft, question, lang, passages, conversation)
         if checked.reason == "repeated":
