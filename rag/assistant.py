@@ -235,18 +235,15 @@ class Assistant:
         asked, conversation = follow_up
         checked = yield from self._checked_draft(draft, question, lang, passages, conversation)
         if checked.reason == "repeated":
-            quoted = requoted_answer(asked, lang, passages, conversation)
-            if quoted is None:
-                return checked
-            rechecked = yield from self._checked_draft(_Draft(quoted), question, lang, passages, conversation)
-            return checked if rechecked.reason else rechecked
-        if checked.reason not in RETRIED or retry_with is None:
+            replacement = _Draft(requoted_answer(asked, lang, passages, conversation) or "")
+        elif checked.reason in RETRIED and retry_with is not None:
+            yield Revising("asking_again", lang)
+            replacement = _Draft("".join(self._second_try(retry_with, passages, lang)), second_try=True)
+        else:
             return checked
-        yield Revising("asking_again", lang)
-        second = _Draft("".join(self._second_try(retry_with, passages, lang)), second_try=True)
-        if not second.text:
+        if not replacement.text:
             return checked
-        rechecked = yield from self._checked_draft(second, question, lang, passages, conversation)
+        rechecked = yield from self._checked_draft(replacement, question, lang, passages, conversation)
         return checked if rechecked.reason else rechecked
 
     def _checked_draft(
