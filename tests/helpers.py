@@ -24,6 +24,7 @@ from ingest.pipeline import Ingestor, IngestReport
 from rag.assistant import Assistant
 from rag.components import open_assistant
 from rag.embedders import make_embedder
+from rag.retrieval import Passage
 from rag.settings import PROJECT_ROOT, Settings
 from rag.store import StoredChunk, open_store
 
@@ -489,3 +490,8 @@ SDR_HISTORY = [
     {"role": "user", "content": "An wen berichten SDR-Teams laut der Umfrage unter 164 SaaS-Firmen meistens?"},
     {"role": "assistant", "content": "72 % der SDR-Teams berichten an den Vertrieb [1]."},
 ]
+
+
+def passage(n: int, text: str, **metadata: str) -> Passage:
+    """A retrieved passage of document n (German unless `lang` says otherwise), for checks that need no index."""
+    return Passage(f"doc{n}:hash:0", text, {"source": f"doc{n}.md", "lang": "de", **metadata}, 0.9, 0.5, 1.0)

@@ -2,11 +2,11 @@
 with the real embedder: repaired where the passage says what is right, withdrawn otherwise."""
 
 import pytest
+from helpers import passage
 
 from rag.citations import verify
 from rag.contradiction import Cited, Contradiction, contradiction, matching_region
 from rag.embedders import make_embedder
-from rag.retrieval import Passage
 
 THOUGHT_WORLDS = (
     "Die Untersuchung kam zu dem Schluss, dass es nicht das Ziel sein sollte, identische Gedankenwelten bei "
@@ -27,10 +27,6 @@ BLOG = {
     "kind": "blog",
 }
 THRESHOLD = 0.4
-
-
-def passage(n: int, text: str, **metadata: str) -> Passage:
-    return Passage(f"doc{n}:hash:0", text, {"source": f"doc{n}.md", "lang": "de", **metadata}, 0.9, 0.5, 1.0)
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,12 @@ the question, within the passage's share of the budget. Property-tested on messy
 real embedder."""
 
 import pytest
+from helpers import passage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.embedders import make_embedder
 from rag.focus import Focus
-from rag.retrieval import Passage
 
 SENTENCES = [
     "Die Leistung stieg auf durchschnittlich 160 Positionen pro Stunde.",
@@ -28,17 +28,13 @@ def embedder():
     return make_embedder()
 
 
-def passage(text: str) -> Passage:
-    return Passage("doc:hash:0", text, {"source": "doc.md", "lang": "de"}, 0.9, 0.5, 1.0)
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     texts=st.lists(st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=8).map(" ".join), min_size=1, max_size=5),
     budget=st.integers(200, 4000),
 )
 def test_every_excerpt_is_part_of_its_passage_and_within_its_share(embedder, texts: list[str], budget: int) -> None:
-    passages = [passage(text) for text in texts]
+    passages = [passage(n, text) for n, text in enumerate(texts)]
     excerpts = Focus(QUESTION, passages, embedder).excerpts(budget)
     assert len(excerpts) == len(passages)
     for excerpt, source in zip(excerpts, passages, strict=True):
@@ -48,6 +44,6 @@ def test_every_excerpt_is_part_of_its_passage_and_within_its_share(embedder, tex
 
 def test_the_answering_sentence_is_kept_with_its_neighbour_when_the_passage_is_cut(embedder) -> None:
     text = " ".join([SENTENCES[2], SENTENCES[6], SENTENCES[1], SENTENCES[0], SENTENCES[4], SENTENCES[2]])
-    [excerpt] = Focus(QUESTION, [passage(text)], embedder).excerpts(170)
+    [excerpt] = Focus(QUESTION, [passage(0, text)], embedder).excerpts(170)
     assert SENTENCES[1] in excerpt and SENTENCES[0] in excerpt, excerpt
     assert "Cookies" not in excerpt
