@@ -28,12 +28,11 @@ from rag.prompts import (
     check_messages,
     condense_messages,
     not_covered,
-    not_covered_patterns,
     translation_messages,
 )
+from rag.refusal import declines, may_decline, without_appended_refusal
 from rag.requote import requoted_answer
 from rag.retrieval import Passage, Query, Retriever, citation_fields
-from rag.sentences import sentence_spans
 from rag.settings import Settings
 
 EXTRACTIVE_SENTENCES = 3
@@ -251,7 +250,8 @@ class Assistant:
     ) -> collections.abc.Generator[Revising, None, "_Checked"]:
         """The model's answer in the question's language with verified citations, the passages it may
         cite (an announced list completed may add one), and why it is no answer, if it is none."""
-        if self.generator.uses_model and not _declines(draft.text, lang) and in_other_language(draft.text, lang):
+        draft.text = without_appended_refusal(draft.text, lang)
+        if self.generator.uses_model and not declines(draft.text, lang) and in_other_language(draft.text, lang):
             # The model followed its passages' or the conversation's language; what was streamed is replaced.
             yield Revising("translating", lang)
             draft.text = "".join(self._translated_answer(draft.text, lang))
@@ -282,10 +282,10 @@ class Assistant:
             draft.text += token
             if not held:
                 yield token
-            elif not _may_decline(draft.text, lang, in_own_words=retry_with is not None):
+            elif not may_decline(draft.text, lang, in_own_words=retry_with is not None):
                 held = False
                 yield draft.text
-        if held and not _declines(draft.text, lang):
+        if held and not declines(draft.text, lang):
             yield draft.text  # one sentence, held back to its end
         elif held and retry_with is None:
             yield not_covered(lang)
@@ -346,7 +346,7 @@ class Assistant:
     ) -> str | None:
         """Why the model's `text`, verified into `shown`, is no answer (None if it is one).
         `conversation` is the history a follow-up continues, empty for any other question."""
-        if _declines(text, lang):
+        if declines(text, lang):
             return "model"
         # A figure in no passage was made up, most often for a question the passages leave open.
         if not citations or invented_figures(text, [question, *map(_citable_text, passages)]):
@@ -465,26 +465,6 @@ def is_valid_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _may_decline(text: str, lang: str, in_own_words: bool) -> bool:
-    """The text so far may still be a refusal: it begins the prescribed sentence, or, when a refusal
-    in the model's own words would be retried, its first sentence is unfinished or declines."""
-    if not_covered(lang).startswith(text.lstrip()):
-        return True
-    return in_own_words and (len(sentence_spans(text)) < 2 or _says_not_covered(text))
-
-
-def _declines(text: str, lang: str) -> bool:
-    """Nothing written, the prescribed refusal or its beginning, or a refusal in the model's own words."""
-    return not_covered(lang).startswith(text.strip()) or _says_not_covered(text)
-
-
-def _says_not_covered(text: str) -> bool:
-    """The model declined: its first sentence says the sources don't answer."""
-    spans = sentence_spans(text)
-    first = text[spans[0][0] : spans[0][1]] if spans else text
-    return any(pattern.search(first) for pattern in not_covered_patterns())
 
 
 def _ms(started: float) -> float:
