@@ -45,6 +45,9 @@ REWRITE_TOKENS = 120
 FOLLOWUP_WEIGHT = 0.5
 # Turns of the conversation the model sees before the question (a turn: a question and its answer).
 HISTORY_TURNS = 2
+# How many times top_k passages are searched for one of a document naming what the question asks about,
+# when none of the top_k is.
+SUBJECT_SEARCH_DEPTH = 4
 # Questions after one fact (who, when, how many) get a short answer: long ones wander off.
 SHORT_ANSWER_TOKENS = 120
 FACT_QUESTION = re.compile(
@@ -193,12 +196,12 @@ class Assistant:
             yield Token(not_covered(lang))
             yield Done(answer("", [], "no_passage"))
             return
-        on_subject = self._naming_the_subject(standalone, lang, passages)
+        on_subject = self._naming_the_subject(standalone, lang, queries, passages)
         if not on_subject:
             yield Token(not_covered(lang))
             yield Done(answer("", [], "off_subject"))
             return
-        if len(on_subject) < len(passages):
+        if [p.chunk_id for p in on_subject] != [p.chunk_id for p in passages]:
             passages = on_subject
             yield Sources(passages, standalone)
         if not told_waiting and self.generator.busy():
@@ -320,11 +323,23 @@ class Assistant:
         probability = self.generator.yes_probability(check_messages(question, evidence, lang))
         return probability is not None and probability >= self.settings.answer_check_below
 
-    def _naming_the_subject(self, question: str, lang: str, passages: list[Passage]) -> list[Passage]:
-        """The passages whose documents name every name and figure the question asks about (all, if it names none)."""
+    def _naming_the_subject(
+        self, question: str, lang: str, queries: list[Query], passages: list[Passage]
+    ) -> list[Passage]:
+        """The passages whose documents name every name and figure the question asks about (all, if it
+        names none). When none of the best passages does, the best of the next ones that do: in a
+        corpus with many articles on one theme, similar articles can fill the top places and push the
+        one about the company or study asked about just below them."""
         wanted = identifiers(question, lang, self.retriever.document_frequency)
         if not wanted:
             return passages
+        naming = self._of_documents_naming(passages, wanted)
+        if naming:
+            return naming
+        further = self.retriever.search(queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k)
+        return self._of_documents_naming(further, wanted)[: self.settings.top_k]
+
+    def _of_documents_naming(self, passages: list[Passage], wanted: set[str]) -> list[Passage]:
         doc_ids = dict.fromkeys(p.metadata.get("doc_id") for p in passages)
         naming = {doc_id for doc_id in doc_ids if names_all(self._document_text(doc_id), wanted)}
         return [p for p in passages if p.metadata.get("doc_id") in naming]

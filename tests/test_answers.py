@@ -387,6 +387,47 @@ def test_an_acronym_the_document_spells_out_still_names_its_subject(tmp_path: Pa
     assert "Schnittstellenreport 2022" in spy.calls[0][1]["content"] and not answer.abstained
 
 
+# Articles on one theme that crowd the top places for a question about one survey, which says it in other words.
+SLA_ARTICLES = {
+    "albers.md": "# Lead-SLA bei Albers Hydraulik\n\nCookie-Hinweis: Wir verwenden Cookies. OK\n\nBei Albers gibt es "
+    "seit 2023 ein schriftliches SLA für die Lead-Übergabe: Marketing übergibt nur Leads mit Budget, der Vertrieb "
+    "meldet sich binnen 24 Stunden. Das schriftliche SLA für die Lead-Übergabe hat die Zahl der liegen gebliebenen "
+    "Leads halbiert, sagt Vertriebsleiterin Petra Albers.\n",
+    "wenzel.md": "# Wie Wenzel Medizintechnik die Lead-Übergabe regelt\n\nBlog > Vertrieb > Lead-Management\n\nWenzel "
+    "hat 2021 ein schriftliches SLA für die Lead-Übergabe eingeführt, mit 48 Stunden Reaktionszeit. Unternehmen wie "
+    "Wenzel, die ein schriftliches SLA für die Lead-Übergabe haben, verlieren weniger Leads.\n",
+    "ostwald.md": "# Ostwald: Ein schriftliches SLA für die Lead-Übergabe in 30 Tagen\n\nNewsletter abonnieren!\n\n"
+    "Viele Unternehmen fragen uns, wie man ein schriftliches SLA für die Lead-Übergabe aufsetzt. Bei Ostwald hat es "
+    "2023 vier Workshops gebraucht, bis Marketing und Vertrieb das SLA für die Lead-Übergabe unterschrieben haben.\n",
+    "report.md": "# Schnittstellenreport 2022\n\nFür den Report 2022 haben wir 412 B2B-Firmen befragt. Nur 21 % der "
+    "befragten Firmen haben eine verbindliche, aufgeschriebene Vereinbarung darüber, wann ein Kontakt vom Marketing "
+    "an den Vertrieb geht.\n",
+}
+
+
+def test_the_article_naming_what_is_asked_is_found_below_similar_articles_that_fill_the_top(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, text in SLA_ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    settings = indexed_settings(tmp_path / "data", folder, top_k=2)
+    question = "Wie viele Unternehmen hatten 2022 ein schriftliches SLA für die Lead-Übergabe?"
+    top = open_retriever(settings).search([Query(question)], settings.top_k)
+    assert "Schnittstellenreport 2022" not in {p.metadata["title"] for p in top}, "the report must rank below the top"
+
+    assistant, spy = spy_assistant(
+        settings, "Nur 21 % der befragten Firmen haben eine aufgeschriebene Vereinbarung [1]."
+    )
+    answer = assistant.ask(question)
+    assert {p.metadata["title"] for p in answer.retrieved} == {"Schnittstellenreport 2022"}
+    assert "Schnittstellenreport 2022" in spy.calls[0][1]["content"] and "Albers" not in spy.calls[0][1]["content"]
+    assert not answer.abstained and "21 %" in answer.answer
+
+    assistant, spy = spy_assistant(settings, "Nur 21 % der befragten Firmen [1].")
+    answer = assistant.ask("Wie viele Unternehmen hatten 2019 ein schriftliches SLA für die Lead-Übergabe?")
+    assert answer.abstain_reason == "off_subject" and spy.calls == [], "no article names 2019, however far down"
+
+
 def test_a_figure_no_retrieved_document_names_is_declined_without_the_model(two_companies: Settings) -> None:
     assistant, spy = spy_assistant(two_companies, "Im Jahr 2019 waren es 350 Leads [1].")
     answer = assistant.ask("Wie viele Leads lieferte das Marketing bei Kessler im Jahr 2019?")
