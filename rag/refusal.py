@@ -10,7 +10,7 @@ MARKER = re.compile(r"\s*\[\d+\]")
 
 def declines(text: str, lang: str) -> bool:
     """Nothing written, the prescribed refusal or its beginning, or a refusal in the model's own words."""
-    return not_covered(lang).startswith(text.strip()) or says_not_covered(text)
+    return not_covered(lang).startswith(text.strip()) or _says_not_covered(text)
 
 
 def may_decline(text: str, lang: str, in_own_words: bool) -> bool:
@@ -18,10 +18,10 @@ def may_decline(text: str, lang: str, in_own_words: bool) -> bool:
     in the model's own words would be retried, its first sentence is unfinished or declines."""
     if not_covered(lang).startswith(text.lstrip()):
         return True
-    return in_own_words and (len(sentence_spans(text)) < 2 or says_not_covered(text))
+    return in_own_words and (len(sentence_spans(text)) < 2 or _says_not_covered(text))
 
 
-def says_not_covered(text: str) -> bool:
+def _says_not_covered(text: str) -> bool:
     """The model declined: its first sentence says the sources don't answer."""
     spans = sentence_spans(text)
     first = text[spans[0][0] : spans[0][1]] if spans else text
