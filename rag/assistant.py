@@ -214,7 +214,7 @@ class Assistant:
             timings.setdefault("first_token", _ms(started))
             yield Token(token)
         conversation = history if follows_up else []
-        checked = yield from self._final_answer(draft, standalone, lang, retry_with, passages, (question, conversation))
+        checked = yield from self._final_answer(draft, standalone, lang, retry_with, passages, question, conversation)
         passages = checked.passages
         yield Done(answer(checked.text, checked.citations, checked.reason))
 
@@ -225,16 +225,16 @@ class Assistant:
         lang: str,
         retry_with: Query | None,
         passages: list[Passage],
-        follow_up: tuple[str, list[dict[str, str]]],
+        asked: str,
+        conversation: list[dict[str, str]],
     ) -> collections.abc.Generator[Revising, None, "_Checked"]:
         """The checked draft. A refusal, or a draft the checks withdraw, written over passages mostly in
         the other language, gets a second try with `retry_with` (the small model declines many such
         questions and misreads figures and roles across languages); its answer replaces the draft if it
         passes the same checks and the model confirms it. A follow-up's answer that only repeats the
         previous one is replaced by the passage sentence that answers it, if exactly one does
-        (`rag/requote.py`). `follow_up` is the question as asked and the conversation it continues
+        (`rag/requote.py`). `asked` is the question as asked, `conversation` the history it continues
         (empty for a question that does not refer back)."""
-        asked, conversation = follow_up
         checked = yield from self._checked_draft(draft, question, lang, passages, conversation)
         if checked.reason == "repeated":
             replacement = _Draft(requoted_answer(asked, lang, passages, conversation) or "")

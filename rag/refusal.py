@@ -1,11 +1,7 @@
 """Does the model's answer decline ("the sources don't cover this"), and where?"""
 
-import re
-
-from rag.prompts import is_not_covered, not_covered, not_covered_patterns
+from rag.prompts import CITATION_MARKER, is_not_covered, not_covered, not_covered_patterns
 from rag.sentences import sentence_spans
-
-MARKER = re.compile(r"\s*\[\d+\]")
 
 
 def declines(text: str, lang: str) -> bool:
@@ -35,7 +31,8 @@ def without_appended_refusal(text: str, lang: str) -> str:
     the text stays: then the model declined."""
     if declines(text, lang):
         return text
-    refusals = [(start, end) for start, end in sentence_spans(text) if is_not_covered(MARKER.sub("", text[start:end]))]
+    spans = sentence_spans(text)
+    refusals = [(start, end) for start, end in spans if is_not_covered(CITATION_MARKER.sub("", text[start:end]))]
     for start, end in reversed(refusals):
         text = text[:start].rstrip(" ") + text[end:]
     return text.rstrip()
