@@ -2,7 +2,8 @@
 
 import re
 
-CITATION_MARKER = re.compile(r"\[\d+\]")
+from rag.prompts import CITATION_MARKER
+
 WORD = re.compile(r"\w+")
 
 
