@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from helpers import KESSLER_QUESTION_DE, kessler_index, spy_assistant
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from rag.prompts import not_covered
@@ -57,8 +57,7 @@ sentences = st.lists(words, min_size=2, max_size=8).map(lambda w: " ".join(w).ca
 @given(st.lists(sentences, min_size=1, max_size=5), st.sampled_from(["de", "en"]), st.sampled_from(["de", "en"]))
 def test_any_answer_followed_by_the_refusal_is_kept_whole(said: list[str], lang: str, refusal_lang: str) -> None:
     answer = " ".join(said)
-    if declines(answer, lang):
-        return  # an answer that itself opens with a refusal is not what this property is about
+    assume(not declines(answer, lang))  # an answer that itself opens with a refusal is another case
     assert without_appended_refusal(f"{answer} {not_covered(refusal_lang)}", lang) == answer
 
 
