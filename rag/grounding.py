@@ -40,8 +40,12 @@ UNITS = frozenset(
         "billion Stunden hours Minuten minutes Tage Werktage days Wochen weeks Monate months Jahre years Stück pieces"
     )
 )
-# A digit standing alone (not part of 1.5, 12 or 3,4) and the word or percent sign after it.
-SINGLE_DIGIT = re.compile(r"(?<![\d.,])(\d)(?![\d.,]\d)\s*(%|[^\W\d_]+)")
+# Signs that, like a unit, make a single digit an amount: "5 %", "8 €", "$5".
+AMOUNT_SIGNS = "%€$£"
+# A digit standing alone (not part of 1.5, 12 or 3,4) and the word or sign after it, or a currency sign before it.
+SINGLE_DIGIT = re.compile(
+    rf"(?<![\d.,])(?:(?<=[{AMOUNT_SIGNS}])\s*(\d)(?![\d.,]?\d)|(\d)(?![\d.,]\d)\s*([{AMOUNT_SIGNS}]|[^\W\d_]+))"
+)
 WORD = r"[A-ZÄÖÜ][\w-]*"
 NAME_PATTERNS = [
     re.compile(rf"\b{WORD}(?:\s+(?:&\s+)?{WORD})+"),  # Orbis Verpackungen, Brandt & Söhne
@@ -83,13 +87,15 @@ def figures(text: str) -> set[str]:
 
 def amounts(text: str) -> set[str]:
     """The text's figures by their digits that are amounts: numbers of two or more digits, and single
-    digits with a unit after them ("9 Tage", "5 %"); other single digits number list items, parts
+    digits with a unit or currency sign after them ("9 Tage", "5 %", "8 €") or a currency sign before them
+    ("$5"); other single digits number list items, parts
     and markers as often ("Teil 1", "(2)", "[3]")."""
     measured = set()
     for match in SINGLE_DIGIT.finditer(text):
-        unit = set(tokenize(match.group(2)))  # empty for a stop word: "Teil 1 der Serie"
-        if match.group(2) == "%" or (unit and unit <= UNITS):
-            measured.add(match.group(1))
+        signed, digit, after = match.groups()
+        unit = set(tokenize(after or ""))  # empty for a stop word: "Teil 1 der Serie"
+        if signed or after in AMOUNT_SIGNS or (unit and unit <= UNITS):
+            measured.add(signed or digit)
     return {digits for digits in figures(text) if len(digits) >= 2} | measured
 
 

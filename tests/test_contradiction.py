@@ -434,6 +434,8 @@ CHURN = (
         ("The handover training is a two-day course", False),
         ("Die Quote sank in Schritt 2 der Übergabe", False),  # a step's number, no amount
         ("Teil 1 der Übergabe ist der Steckbrief", False),
+        ("Die Übergabe-Schulung kostet 8 € pro Kopf", True),  # a currency sign is a unit too
+        ("The handover training costs $5 per head", True),
     ],
 )
 def test_a_single_digit_with_a_unit_is_checked_as_a_figure(claim: str, conflict: bool) -> None:
