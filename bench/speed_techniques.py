@@ -101,7 +101,7 @@ def variant_generator(settings, lookup_tokens: int, one_context: bool) -> LlamaC
         settings.model_path, settings.llm_threads, settings.llm_context, settings.temperature, lookup_tokens
     )
     if one_context:
-        generator._side = generator._llama
+        generator._sides = [("", generator._llama)]  # side tasks on the answer's context
     return generator
 
 

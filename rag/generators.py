@@ -1,12 +1,13 @@
 """Messages → streamed answer tokens. One interface, three implementations, one cached factory."""
 
+import contextlib
 import json
 import threading
 from collections import abc
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 import numpy as np
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 NO_REPEAT_TOKENS = 10
 # Side tasks (translation, rewrite, yes/no check) have short prompts.
 SIDE_TASK_CONTEXT = 2048
+# Side contexts, each keeping the system prompt it processed last: a follow-up's rewrite and the
+# question's translation take turns, and each finds its own prompt processed.
+SIDE_CONTEXTS = 2
 # How a reply to a yes/no question starts.
 YES_WORDS = ("Ja", "Yes", "ja", "yes")
 NO_WORDS = ("Nein", "No", "nein", "no")
@@ -53,9 +57,11 @@ class Generator(Protocol):
 class LlamaCppGenerator:
     """A GGUF model in this process, loaded once; one generation at a time (llama.cpp state is shared).
 
-    Two contexts share the model's weights (one memory-mapped file): answers run on one, side tasks
-    on the other. llama.cpp reuses the longest prompt prefix a context has already processed, so the
-    answer's system prompt is processed once, not again after every translation or rewrite.
+    Contexts share the model's weights (loaded once): answers run on one, side tasks on the others,
+    each side task on the context that last processed its system prompt. llama.cpp reuses the
+    longest prompt prefix a context has already processed, so the answer's system prompt is processed
+    once, not again after every translation or rewrite, and a follow-up's rewrite prompt is not
+    processed again after the translation that follows it.
     """
 
     uses_model = True
@@ -69,7 +75,11 @@ class LlamaCppGenerator:
         if not model_path.is_file():
             raise GeneratorError(f"model file {model_path} does not exist (RAG_MODEL_PATH)")
         self._llama = _load(model_path, threads, context, lookup_tokens)
-        self._side = _load(model_path, threads, min(context, SIDE_TASK_CONTEXT), 0)
+        side_context = min(context, SIDE_TASK_CONTEXT)
+        # (system prompt it last processed, context), the most recently used first.
+        self._sides: list[tuple[str, Llama]] = [
+            ("", _load(model_path, threads, side_context, 0, lender=self._llama)) for _ in range(SIDE_CONTEXTS)
+        ]
         self._yes_tokens, self._no_tokens = self._first_tokens(YES_WORDS), self._first_tokens(NO_WORDS)
 
     def _first_tokens(self, words: tuple[str, ...]) -> list[int]:
@@ -79,6 +89,14 @@ class LlamaCppGenerator:
     def busy(self) -> bool:
         return self.lock.locked()
 
+    def _side_for(self, messages: Messages) -> "Llama":
+        """The side context that last processed these messages' system prompt, else the least recently used."""
+        system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
+        prompts = [prompt for prompt, _ in self._sides]
+        _, context = self._sides.pop(prompts.index(system) if system in prompts else len(self._sides) - 1)
+        self._sides.insert(0, (system, context))
+        return context
+
     def stream(self, messages: Messages, max_tokens: int, wait: bool = True, side_task: bool = False) -> Iterator[str]:
         # Checking and taking the lock in one step: an optional call never ends up queued unannounced.
         if not self.lock.acquire(blocking=wait):
@@ -86,7 +104,7 @@ class LlamaCppGenerator:
         from llama_cpp import LogitsProcessorList
 
         try:
-            chunks = (self._side if side_task else self._llama).create_chat_completion(
+            chunks = (self._side_for(messages) if side_task else self._llama).create_chat_completion(
                 messages=messages,
                 stream=True,
                 max_tokens=max_tokens,
@@ -111,7 +129,7 @@ class LlamaCppGenerator:
             return logits
 
         with self.lock:
-            self._side.create_chat_completion(
+            self._side_for(messages).create_chat_completion(
                 messages=messages,
                 max_tokens=1,
                 temperature=0.0,
@@ -121,7 +139,9 @@ class LlamaCppGenerator:
         return _yes_share(probabilities[self._yes_tokens].sum(), probabilities[self._no_tokens].sum())
 
 
-def _load(model_path: Path, threads: int, context: int, lookup_tokens: int) -> "Llama":
+def _load(model_path: Path, threads: int, context: int, lookup_tokens: int, lender: "Llama | None" = None) -> "Llama":
+    """A llama.cpp context on the model file; with `lender`, on the weights that one has loaded (a
+    second load would hold a second copy: llama.cpp repacks the weights into memory of its own)."""
     from llama_cpp import Llama
     from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
@@ -131,17 +151,51 @@ def _load(model_path: Path, threads: int, context: int, lookup_tokens: int) -> "
     # prompt evaluated in more than one batch (0.3.36): one batch for the whole context.
     batch = context if draft else 512
     try:
-        return Llama(
-            model_path=str(model_path),
-            n_ctx=context,
-            n_batch=batch,
-            n_ubatch=512,
-            n_threads=threads,
-            draft_model=draft,
-            verbose=False,
-        )
+        with _lent(lender._model) if lender else contextlib.nullcontext():
+            loaded = Llama(
+                model_path=str(model_path),
+                n_ctx=context,
+                n_batch=batch,
+                n_ubatch=512,
+                n_threads=threads,
+                draft_model=draft,
+                verbose=False,
+            )
     except (ValueError, RuntimeError) as error:
         raise GeneratorError(f"cannot load {model_path} as a GGUF model: {error}") from None
+    if lender:
+        # The weights are freed with the lender: it stays alive as long as this context does, and if
+        # both go in one garbage collection, closing it closes this context first.
+        loaded._lender = lender
+        lender._stack.callback(loaded.close)
+    return loaded
+
+
+@contextlib.contextmanager
+def _lent(model: Any) -> Iterator[None]:
+    """While it lasts, a new Llama takes `model` instead of loading its file: llama-cpp-python has no
+    parameter for a loaded model."""
+    from llama_cpp import llama
+
+    loader = llama.internals.LlamaModel
+    llama.internals.LlamaModel = lambda **_: _Borrowed(model)
+    try:
+        yield
+    finally:
+        llama.internals.LlamaModel = loader
+
+
+class _Borrowed:
+    """Another context's loaded model, lent: closing the borrower leaves it loaded."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def close(self) -> None:
+        pass
 
 
 class NoRepeatedRun:

@@ -1,5 +1,6 @@
 """Generators: in-process llama.cpp with a real small GGUF, and a real local OpenAI-compatible server."""
 
+import gc
 import json
 import math
 import threading
@@ -42,6 +43,20 @@ def test_llama_cpp_gives_the_probability_of_a_yes_from_the_first_token() -> None
     assert not generator.busy()
 
 
+def test_each_side_task_finds_its_system_prompt_processed_on_a_context_of_its_own() -> None:
+    generator = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0)
+    rewrite = [{"role": "system", "content": "Rewrite the follow-up as a question of its own. " * 8}, MESSAGES[1]]
+    translate = [{"role": "system", "content": "Translate into German."}, MESSAGES[1]]
+    contexts = {}
+    for messages in (rewrite, translate, rewrite, translate):
+        "".join(generator.stream(messages, max_tokens=4, side_task=True))
+        contexts.setdefault(messages[0]["content"], set()).add(id(generator._sides[0][1]))
+    assert [len(used) for used in contexts.values()] == [1, 1], "each prompt stays on its context"
+    rewriting = next(side for prompt, side in generator._sides if prompt == rewrite[0]["content"])
+    system_tokens = len(rewriting.tokenize(rewrite[0]["content"].encode(), add_bos=False))
+    assert rewriting.n_tokens > system_tokens, "the rewrite prompt is still processed there"
+
+
 def test_a_side_task_leaves_the_answers_processed_prompt_in_place() -> None:
     generator = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0)
     answer = "".join(generator.stream(MESSAGES, max_tokens=8))
@@ -50,6 +65,19 @@ def test_a_side_task_leaves_the_answers_processed_prompt_in_place() -> None:
     assert "".join(generator.stream(translate, max_tokens=8, side_task=True)).strip()
     assert generator._llama.input_ids[: generator._llama.n_tokens].tolist() == processed, "llama.cpp reuses it"
     assert "".join(generator.stream(MESSAGES, max_tokens=8)) == answer
+
+
+def test_the_side_context_runs_on_the_weights_the_answer_context_loaded() -> None:
+    generator = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0)
+    weights = generator._llama._model.model  # llama.cpp's model pointer
+    assert all(side._model.model is weights for _, side in generator._sides), "loaded once, not once per context"
+    side = "".join(generator.stream(MESSAGES, max_tokens=8, side_task=True))
+    assert side == "".join(generator.stream(MESSAGES, max_tokens=8)), "same weights, same greedy answer"
+    own = LlamaCppGenerator(smollm_path(), threads=2, context=512, temperature=0.0)
+    assert "".join(own.stream(MESSAGES, max_tokens=8, side_task=True)) == side
+    del generator  # the side context goes first; the weights with the answer context, after it
+    gc.collect()
+    assert "".join(own.stream(MESSAGES, max_tokens=8)) == side
 
 
 def test_prompt_lookup_decoding_writes_exactly_what_plain_decoding_writes() -> None:
