@@ -26,9 +26,10 @@ import common
 
 CONVERSATIONS = common.ROOT / "tests" / "eval" / "conversations.jsonl"
 EVAL_CORPUS = common.ROOT / "tests" / "eval" / "corpus"
-# How a dialogue turn is reported: by its kind in the conversation file.
-BUCKETS = {"opening": "opening", "followup": "followup"}
+# Dialogue turns of these kinds are reported by kind; every other later turn as LATER.
+TURN_KINDS = ("opening", "followup")
 LATER = "later turn"
+REPORTED = ("single", *TURN_KINDS, LATER)
 TARGETS_S = {"single": 6.0, "followup": 8.0}
 FIRST_TOKEN_TARGET_S = 3.0
 
@@ -137,8 +138,7 @@ def serve(tree: Path, data: Path) -> None:
 
 
 def run(workers: dict[str, Worker], singles: list[str], dialogues: list[list[tuple[str, str]]]) -> dict[str, Any]:
-    kinds = ["single", *BUCKETS.values(), LATER]
-    timings: dict[str, Any] = {name: {**{kind: [] for kind in kinds}, "answers": []} for name in workers}
+    timings: dict[str, Any] = {name: {**{kind: [] for kind in REPORTED}, "answers": []} for name in workers}
     order = list(workers)
     for question in singles:
         order = order[1:] + order[:1]
@@ -154,7 +154,7 @@ def run(workers: dict[str, Worker], singles: list[str], dialogues: list[list[tup
             for question, kind in turns:
                 reply = workers[name].ask(question, history)
                 print(f"{name}: {reply['total_s']:.1f} s · {kind} · {question}", file=sys.stderr, flush=True)
-                timings[name][BUCKETS.get(kind, LATER)].append(reply)
+                timings[name][kind if kind in TURN_KINDS else LATER].append(reply)
                 history += [{"role": "user", "content": question}, {"role": "assistant", "content": reply["answer"]}]
     return timings
 
@@ -162,7 +162,7 @@ def run(workers: dict[str, Worker], singles: list[str], dialogues: list[list[tup
 def report(timings: dict[str, Any]) -> None:
     rows = []
     for name, kinds in timings.items():
-        for kind in ("single", *BUCKETS.values(), LATER):
+        for kind in REPORTED:
             firsts = common.summarize([r["first_token_s"] for r in kinds[kind]])
             totals = common.summarize([r["total_s"] for r in kinds[kind]])
             measured = name == "this code" and kind in TARGETS_S
