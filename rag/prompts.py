@@ -65,17 +65,10 @@ def as_data(text: str) -> str:
 
 def answer_messages(question: str, sources: list[SourceText], lang: str, history: Messages | None = None) -> Messages:
     """System rules, the conversation's recent turns as chat messages, then one user message with
-    the numbered passages (title, author, date and text) and the question."""
-    rendered = "\n".join(
-        template(f"passage_{lang}").format(
-            n=source.n,
-            title=_attribute(source.metadata.get("title") or source.metadata.get("source")),
-            author=_attribute(source.metadata.get("author")),
-            date=_attribute(source.metadata.get("date")),
-            text=as_data(source.text),
-        )
-        for source in sources
-    )
+    the numbered passages and the question. A document's passages stand together, and only its first
+    carries the title, author and date: they are a fifth of the prompt when given with every passage,
+    and processing the prompt is most of the wait for an answer."""
+    rendered = "\n".join(_rendered(source, lang, first) for source, first in _by_document(sources))
     earlier = [
         {"role": turn["role"], "content": CITATION_MARKER.sub("", turn["content"])[:HISTORY_ANSWER_CHARS]}
         for turn in history or []
@@ -86,6 +79,27 @@ def answer_messages(question: str, sources: list[SourceText], lang: str, history
         *earlier,
         {"role": "user", "content": template(f"user_{lang}").format(passages=rendered, question=question)},
     ]
+
+
+def _by_document(sources: list[SourceText]) -> list[tuple[SourceText, bool]]:
+    """The sources, each document's together in the order documents first appear, and whether each
+    is its document's first."""
+    documents: dict[Any, list[SourceText]] = {}
+    for source in sources:
+        documents.setdefault(source.metadata.get("doc_id") or id(source), []).append(source)
+    return [(source, i == 0) for group in documents.values() for i, source in enumerate(group)]
+
+
+def _rendered(source: SourceText, lang: str, first_of_document: bool) -> str:
+    if not first_of_document:
+        return template(f"passage_more_{lang}").format(n=source.n, text=as_data(source.text))
+    return template(f"passage_{lang}").format(
+        n=source.n,
+        title=_attribute(source.metadata.get("title") or source.metadata.get("source")),
+        author=_attribute(source.metadata.get("author")),
+        date=_attribute(source.metadata.get("date")),
+        text=as_data(source.text),
+    )
 
 
 def _attribute(value: Any) -> str:

@@ -1,5 +1,6 @@
 """Retrieval and answering on a real index of the shipped corpus (extractive generator: no model)."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -148,6 +149,20 @@ def test_the_model_sees_numbered_passages_as_data_and_the_question(shipped: Sett
     assert user["content"].startswith('<quellen>\n<quelle nr="1"') and user["content"].endswith(FIVE_FACTORS)
     assert user["content"].count("<quelle nr=") == len(answer.retrieved)
     assert answer.citations and answer.answer.endswith("[1].")
+
+
+def test_a_documents_passages_stand_together_and_carry_its_citation_fields_once(shipped: Settings) -> None:
+    assistant, spy = spy_assistant(shipped, "Macht [1].")
+    answer = assistant.ask(FIVE_FACTORS)
+    user = spy.calls[0][1]["content"]
+    shown = [int(number) for number in re.findall(r'<quelle nr="(\d+)"', user)]
+    documents = [answer.retrieved[number - 1].metadata["doc_id"] for number in shown]
+    assert sorted(shown) == list(range(1, len(answer.retrieved) + 1))
+    assert len(set(documents)) < len(documents), "the question should find two passages of one document"
+    runs = [doc for i, doc in enumerate(documents) if i == 0 or doc != documents[i - 1]]
+    assert len(runs) == len(set(runs)), f"a document's passages are split up: {documents}"
+    assert user.count(" titel=") == user.count(" autor=") == len(set(documents))
+    assert user.count('autor="Andreas (#derNabicht)"') == 1
 
 
 HISTORY = [

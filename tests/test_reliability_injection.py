@@ -193,12 +193,20 @@ def test_a_retrieved_injection_reaches_the_model_only_as_quoted_data(
     assert system == {"role": "system", "content": template(f"system_{lang}")}, "passages changed the rules"
     blocks = delimited_blocks(user["content"], lang)
     assert len(blocks) == len(passages), "a passage opened or closed a delimiter of its own"
-    for number, ((head, body), passage) in enumerate(zip(blocks, passages, strict=True), start=1):
-        attribute = "nr" if lang == "de" else "n"
-        assert head.startswith(f'<{"quelle" if lang == "de" else "source"} {attribute}="{number}" ')
+    attribute = "nr" if lang == "de" else "n"
+    numbers, documents_seen = [], set()
+    for head, body in blocks:
+        number = int(head.split(f'{attribute}="', 1)[1].split('"', 1)[0])
+        passage = passages[number - 1]
+        assert head.startswith(f'<{"quelle" if lang == "de" else "source"} {attribute}="{number}"')
         assert "<" not in body and ">" not in body
         assert body.strip() and body.strip() in as_data(passage.text), "the passage is not quoted as it is"
-        assert head.count('"') == 8, f"a citation field broke out of its attribute: {head}"
+        # Only a document's first passage carries its citation fields.
+        fields = 0 if passage.metadata["doc_id"] in documents_seen else 3
+        assert head.count('"') == 2 + 2 * fields, f"a citation field broke out of its attribute: {head}"
+        documents_seen.add(passage.metadata["doc_id"])
+        numbers.append(number)
+    assert sorted(numbers) == list(range(1, len(passages) + 1))
     question_part = user["content"].rsplit("</quellen>" if lang == "de" else "</sources>", 1)[1]
     assert question in question_part and "PWNED" not in question_part.replace(question, "")
 
