@@ -19,7 +19,7 @@ from rag.embedders import Embedder
 from rag.focus import Focus
 from rag.followup import answering_history, refers_back, usable_rewrite
 from rag.generators import Generator
-from rag.grounding import identifiers, invented_figures, names_all
+from rag.grounding import identifiers, names_all
 from rag.language import detect_question_language, in_other_language, other_language
 from rag.loops import without_loops
 from rag.prompts import (
@@ -75,7 +75,7 @@ class Answer:
     search_queries: list[str] = field(default_factory=list)
     # Why it abstained: "no_passage" (retrieval), "off_subject" (no passage's document names what
     # was asked about), "model" (said so, and a second try found nothing it confirmed) or
-    # "unsupported" (no claim backed by a passage, or a figure that no passage contains) or
+    # "unsupported" (no claim backed by a passage; a claim with a figure no passage has is not) or
     # "unanswered" (it gives no amount where one was asked, or says the question back) or "repeated"
     # (a follow-up answered with only the previous answer's figures or sentences).
     abstain_reason: str | None = None
@@ -363,8 +363,7 @@ class Assistant:
         `conversation` is the history a follow-up continues, empty for any other question."""
         if declines(text, lang):
             return "model"
-        # A figure in no passage was made up, most often for a question the passages leave open.
-        if not citations or invented_figures(text, [question, *map(_citable_text, passages)]):
+        if not citations:
             return "unsupported"
         if leaves_open(question, shown):
             return "unanswered"
@@ -463,11 +462,6 @@ class _Checked:
     citations: list[Citation]
     passages: list[Passage]
     reason: str | None  # why it is no answer (Answer.abstain_reason)
-
-
-def _citable_text(passage: Passage) -> str:
-    """The passage with its citation fields, which the model may quote too."""
-    return " ".join([*citation_fields(passage.metadata).values(), passage.text])
 
 
 def _mostly_other_language(passages: list[Passage], lang: str) -> bool:

@@ -8,7 +8,8 @@ a claim without a supported marker gets the best-supporting passage if any reach
 threshold. A fragment ("30 %") means something only with the question, and is checked as a
 quotation: it is supported by the passage sentences that contain it (its figures digit for digit,
 since an answer translated from the passages says "12 people" for "12 Personen"; else its words),
-ranked by their similarity to the question and fragment together. A passage whose sentence the
+ranked by their similarity to the question and fragment together. A claim with a figure that
+neither the passages nor the question contain was made up and is withdrawn. A passage whose sentence the
 claim contradicts (contradiction.py) does not support it; a claim that only contradicting passages
 support is corrected where the passage says what is right (the sentence it negates, in the answer's
 language; the document's author) and withdrawn otherwise; a claim leaning on a withdrawn one
@@ -25,7 +26,7 @@ import numpy as np
 from rag.contradiction import Cited, asked_kinds, contradiction
 from rag.embedders import Embedder
 from rag.followup import refers_back
-from rag.grounding import figures
+from rag.grounding import figures, invented_figures
 from rag.lexical import tokenize
 from rag.retrieval import Passage, citation_fields
 from rag.sentences import sentence_spans, sentence_spans_or_whole
@@ -72,6 +73,7 @@ def verify(
     if not claims or not passages:
         return _render(answer, claims, {}), []
     texts = [claim.text(answer) for claim in claims]
+    quotable = [question, *map(_citable_text, passages)]
     fragments = [text if _is_fragment(text) and question else None for text in texts]
     support = _Support(
         [f"{question} {text}" if fragment else text for text, fragment in zip(texts, fragments, strict=True)],
@@ -83,7 +85,10 @@ def verify(
         if _is_fragment(texts[index]) and not question:
             claim.markers = []
             continue
-        _choose_support(claim, index, texts[index], support, passages, threshold, question, lang)
+        if invented_figures(texts[index], quotable):
+            claim.markers, claim.replacement = [], ""  # a figure no passage has was made up
+        else:
+            _choose_support(claim, index, texts[index], support, passages, threshold, question, lang)
         withdrawn_before = index > 0 and claims[index - 1].replacement == ""
         if withdrawn_before and refers_back(texts[index], lang):
             # "Among these, 74 were A contacts" after a withdrawn claim would say what it leans on.
@@ -135,6 +140,11 @@ def _choose_support(
         return
     if findings:
         claim.replacement = ""
+
+
+def _citable_text(passage: Passage) -> str:
+    """The passage with its citation fields, which the model may quote too."""
+    return " ".join([*citation_fields(passage.metadata).values(), passage.text])
 
 
 def _cited(passage: Passage, start: int, end: int, lang: str) -> Cited:

@@ -450,13 +450,17 @@ def test_a_figure_no_retrieved_document_names_is_declined_without_the_model(two_
     assert spy.calls == [] and answer.citations == []
 
 
-def test_an_answer_with_a_figure_no_passage_contains_is_withdrawn(two_companies: Settings) -> None:
+def test_a_claim_with_a_figure_no_passage_contains_is_withdrawn(two_companies: Settings) -> None:
     question = "Welche Frist für den Erstkontakt mit Leads gilt bei Kessler?"
     assistant, _ = spy_assistant(
         two_companies, "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 36 Stunden [1]."
     )
     answer = assistant.ask(question)
     assert answer.abstained and answer.abstain_reason == "unsupported" and answer.citations == []
+    right = "Bei Kessler kontaktiert der Vertrieb jeden Lead binnen 24 Stunden [1]."
+    assistant, _ = spy_assistant(two_companies, f"{right} Das spart dem Vertrieb 2,5 Arbeitstage im Monat [1].")
+    answer = assistant.ask(question)
+    assert not answer.abstained and answer.answer == right, "only the claim with the made-up figure goes"
     for figures in ("24 Stunden", "24-Stunden-Frist, 350 Leads"):  # as the passage has them, in other words
         assistant, _ = spy_assistant(two_companies, f"Bei Kessler kontaktiert der Vertrieb jeden Lead: {figures} [1].")
         assert not assistant.ask(question).abstained
