@@ -143,8 +143,10 @@ def _choose_support(
 
 
 def _citable_text(passage: Passage) -> str:
-    """The passage with its citation fields, which the model may quote too."""
-    return " ".join([*citation_fields(passage.metadata).values(), passage.text])
+    """The passage with the citation fields the model may quote too; not its source, whose path or
+    address has digits no answer takes from it ("pytest-36", "/2023/05/")."""
+    fields = citation_fields(passage.metadata)
+    return " ".join([fields["title"], fields["author"], fields["date"], passage.text])
 
 
 def _cited(passage: Passage, start: int, end: int, lang: str) -> Cited:
