@@ -108,6 +108,23 @@ def test_a_bare_figure_no_passage_contains_is_withdrawn(passages, embedder) -> N
     assert verify("24 Stunden", passages, embedder, THRESHOLD) == ("24 Stunden", []), "without the question"
 
 
+def test_a_figure_only_in_a_passages_source_path_is_made_up(passages, embedder) -> None:
+    """A path's digits ("pytest-48", "/2023/05/") are no figure the passage states."""
+    question = "Binnen wie vielen Stunden meldet sich der Vertrieb bei einem Lead?"
+    in_path = [
+        Passage(
+            p.chunk_id,
+            p.text,
+            {**p.metadata, "source": f"/tmp/pytest-48/{p.metadata['source']}"},
+            p.score,
+            p.dense_score,
+            p.lexical_score,
+        )
+        for p in passages
+    ]
+    assert verify("48 Stunden", in_path, embedder, THRESHOLD, question) == ("", [])
+
+
 def test_a_translated_bare_figure_is_cited_where_its_digits_stand(passages, embedder) -> None:
     question = "Within how many hours does sales get back to a qualified lead?"
     text, citations = verify("24 hours", passages, embedder, THRESHOLD, question)
