@@ -143,18 +143,22 @@ def _choose_support(
 
 
 def _citable_text(passage: Passage) -> str:
-    """The passage with the citation fields the model may quote too; not its source, whose path or
-    address has digits no answer takes from it ("pytest-36", "/2023/05/")."""
+    """The passage with the citation fields the model may quote too."""
+    return " ".join([*_quotable_fields(passage).values(), passage.text])
+
+
+def _quotable_fields(passage: Passage) -> dict[str, str]:
+    """Title, author and date; not the source, whose path or address has digits no answer takes from
+    it ("pytest-36", "/2023/05/")."""
     fields = citation_fields(passage.metadata)
-    return " ".join([fields["title"], fields["author"], fields["date"], passage.text])
+    del fields["source"]
+    return fields
 
 
 def _cited(passage: Passage, start: int, end: int, lang: str) -> Cited:
     """The passage sentence passage.text[start:end] as the contradiction check reads it."""
     kind = str(passage.metadata.get("kind") or "")
-    return Cited(
-        passage.text[start:end], passage.text, citation_fields(passage.metadata), _in_language(passage, lang), kind
-    )
+    return Cited(passage.text[start:end], passage.text, _quotable_fields(passage), _in_language(passage, lang), kind)
 
 
 def _in_language(passage: Passage, lang: str) -> bool:

@@ -4,7 +4,7 @@ Support (citations.py) measures how much a claim and a sentence share; a small m
 sollten identische Gedankenwelten haben" shares almost every word with "…dass es nicht das Ziel sein
 sollte, identische Gedankenwelten … zu schaffen". Three kinds of disagreement are caught:
 - polarity: a negation on one side only, read in the part of the sentence that matches the claim;
-- figure: a figure of the claim that neither the cited passage nor its citation fields contain, or
+- figure: a figure of the claim that neither the cited passage nor its title, author and date contain, or
   that the passage says of something else ("16 Neukunden" where its 16 are "Termine"; a bare "412"
   to "Wie viele Mitarbeitende …?" where the 412 are surveyed companies) or of another year;
 - person: a person the cited passage does not name, or, when the question asks who wrote the
@@ -71,7 +71,7 @@ class Contradiction:
 
 @dataclass(frozen=True)
 class Cited:
-    """What a claim cites: a sentence of a passage, the passage's citation fields, and whether the
+    """What a claim cites: a sentence of a passage, the passage's title, author and date, and whether the
     passage is in the claim's language (only then can their words be compared)."""
 
     sentence: str

@@ -62,6 +62,15 @@ def test_a_figure_the_cited_passage_lacks_moves_the_citation_to_the_passage_that
     assert [c.passage.chunk_id for c in citations] == ["doc1:hash:0"], text
 
 
+def test_a_figure_only_in_the_cited_passages_source_path_moves_the_citation(embedder) -> None:
+    """A path's digits ("pytest-48") are no figure the passage states."""
+    other = "Brandt & Söhne meldet sich binnen 48 Stunden bei jedem qualifizierten Lead, 220 pro Quartal."
+    in_path = passage(0, SLA, source="/tmp/pytest-of-root/pytest-48/kessler.md")
+    answer = "Der Vertrieb meldet sich binnen 48 Stunden bei jedem qualifizierten Lead [1]."
+    text, citations = verify(answer, [in_path, passage(1, other)], embedder, THRESHOLD, "Wie schnell?", "de")
+    assert [c.passage.chunk_id for c in citations] == ["doc1:hash:0"], text
+
+
 def test_a_figure_no_passage_holds_withdraws_the_claim(embedder) -> None:
     answer = "Der Vertrieb meldet sich bei Kessler binnen 36 Stunden bei jedem qualifizierten Lead [1]."
     text, citations = verify(answer, [passage(0, SLA)], embedder, THRESHOLD, "Wie schnell?", "de")
