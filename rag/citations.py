@@ -28,7 +28,7 @@ from rag.embedders import Embedder
 from rag.followup import refers_back
 from rag.grounding import figures, invented_figures
 from rag.lexical import tokenize
-from rag.retrieval import Passage, citation_fields
+from rag.retrieval import Passage, quotable_fields
 from rag.sentences import sentence_spans, sentence_spans_or_whole
 
 MARKER_GROUP = re.compile(r"[ \t]*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -144,21 +144,14 @@ def _choose_support(
 
 def _citable_text(passage: Passage) -> str:
     """The passage with the citation fields the model may quote too."""
-    return " ".join([*_quotable_fields(passage).values(), passage.text])
-
-
-def _quotable_fields(passage: Passage) -> dict[str, str]:
-    """Title, author and date; not the source, whose path or address has digits no answer takes from
-    it ("pytest-36", "/2023/05/")."""
-    fields = citation_fields(passage.metadata)
-    del fields["source"]
-    return fields
+    return " ".join([*quotable_fields(passage.metadata).values(), passage.text])
 
 
 def _cited(passage: Passage, start: int, end: int, lang: str) -> Cited:
     """The passage sentence passage.text[start:end] as the contradiction check reads it."""
-    kind = str(passage.metadata.get("kind") or "")
-    return Cited(passage.text[start:end], passage.text, _quotable_fields(passage), _in_language(passage, lang), kind)
+    meta = passage.metadata
+    kind = str(meta.get("kind") or "")
+    return Cited(passage.text[start:end], passage.text, quotable_fields(meta), _in_language(passage, lang), kind)
 
 
 def _in_language(passage: Passage, lang: str) -> bool:

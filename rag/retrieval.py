@@ -35,8 +35,14 @@ class Fusion:
 
 
 def citation_fields(metadata: dict[str, Any]) -> dict[str, str]:
-    """The fields a source is cited by (title, author, date, source), which an answer may quote too."""
-    return {key: str(metadata.get(key) or "") for key in ("title", "author", "date", "source")}
+    """The fields a source is cited by: the quotable ones and its source."""
+    return {**quotable_fields(metadata), "source": str(metadata.get("source") or "")}
+
+
+def quotable_fields(metadata: dict[str, Any]) -> dict[str, str]:
+    """Title, author and date, which an answer may quote too; not the source, whose path or address
+    has digits no answer takes from it ("pytest-36", "/2023/05/")."""
+    return {key: str(metadata.get(key) or "") for key in ("title", "author", "date")}
 
 
 @dataclass

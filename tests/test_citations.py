@@ -1,5 +1,7 @@
 """Citation repair on crafted model outputs, with the real embedder."""
 
+from dataclasses import replace
+
 import pytest
 
 from rag.citations import verify
@@ -112,15 +114,7 @@ def test_a_figure_only_in_a_passages_source_path_is_made_up(passages, embedder) 
     """A path's digits ("pytest-48", "/2023/05/") are no figure the passage states."""
     question = "Binnen wie vielen Stunden meldet sich der Vertrieb bei einem Lead?"
     in_path = [
-        Passage(
-            p.chunk_id,
-            p.text,
-            {**p.metadata, "source": f"/tmp/pytest-48/{p.metadata['source']}"},
-            p.score,
-            p.dense_score,
-            p.lexical_score,
-        )
-        for p in passages
+        replace(p, metadata={**p.metadata, "source": f"/tmp/pytest-48/{p.metadata['source']}"}) for p in passages
     ]
     assert verify("48 Stunden", in_path, embedder, THRESHOLD, question) == ("", [])
 
