@@ -9,9 +9,11 @@ from typing import Any
 from evaluation.conversations import ask_dialogues, ask_questions
 from evaluation.gold import Dialogue, EvalFileError, Turn, load_eval_file
 from evaluation.judge import Outcome
+from evaluation.replay import ReplayGenerator
 from evaluation.report import dialogue_report, format_report, question_report
 from ingest.pipeline import Ingestor
 from rag.components import open_assistant
+from rag.generators import make_generator
 from rag.settings import Settings
 
 
@@ -22,7 +24,11 @@ def run_eval(
     index: Path | None,
     limit: int | None,
     details: Path | None,
+    replay: Path | None = None,
 ) -> int:
+    if replay and settings.temperature > 0:
+        print("error: --replay needs RAG_TEMPERATURE=0: a sampled reply differs from run to run", file=sys.stderr)
+        return 2
     try:
         contents = [(path, load_eval_file(path)[:limit]) for path in files]
     except EvalFileError as error:
@@ -34,7 +40,8 @@ def run_eval(
     settings = settings.model_copy(update={"index_dir": index or settings.data_dir / "eval-index"})
     ingested = Ingestor(settings, report=lambda line: print(line, file=sys.stderr)).run(corpora)
     print(ingested.summary_line(), file=sys.stderr)
-    assistant = open_assistant(settings)
+    generator = ReplayGenerator(make_generator(settings), replay) if replay else None
+    assistant = open_assistant(settings, generator)
     model = assistant.model
     with details.open("w", encoding="utf-8") if details else nullcontext() as detail_file:
 
@@ -55,6 +62,8 @@ def run_eval(
                 result, counted = question_report(outcomes, settings.top_k), f"{len(outcomes)} questions"
             print(f"{path}: {counted} · embedder {model['embedder']} · generator {model['generator']}")
             print(format_report(result) + "\n")
+    if generator:
+        print(f"model calls: {generator.calls['replayed']} replayed from {replay}, {generator.calls['asked']} asked")
     return 0
 
 

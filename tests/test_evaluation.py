@@ -157,6 +157,30 @@ def test_questions_and_dialogues_each_get_their_table_and_every_turn_a_detail_li
     assert lines[0]["kind"] is None and lines[0]["dialogue"] is None and "Informationsaustausch" in lines[0]["answer"]
 
 
+def test_a_second_run_with_replay_gives_the_same_figures_without_asking_the_generator(
+    settings: Settings, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    replies = tmp_path / "replies.sqlite"
+    small = {"RAG_MODEL_PATH": str(smollm_path()), "RAG_MAX_ANSWER_TOKENS": "24"}
+    first, second = (run_eval(settings, str(files[0]), "--replay", str(replies), **small) for _ in range(2))
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    asked = int(first.stdout.split(" replayed from ")[1].split(", ")[1].split()[0])
+    assert f"model calls: 0 replayed from {replies}, {asked} asked" in first.stdout and asked >= 3
+    assert f"model calls: {asked} replayed from {replies}, 0 asked" in second.stdout
+    without_latency = [{row: cells for row, cells in table.items() if not row.startswith("latency")} for table in
+                       (tables(first.stdout)[0], tables(second.stdout)[0])]  # fmt: skip
+    assert without_latency[0] == without_latency[1]
+
+
+def test_replay_refuses_a_sampling_model_before_asking_anything(
+    settings: Settings, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    result = run_eval(settings, str(files[0]), "--replay", str(tmp_path / "r.sqlite"), RAG_TEMPERATURE="0.7")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == "error: --replay needs RAG_TEMPERATURE=0: a sampled reply differs from run to run"
+    assert not (tmp_path / "r.sqlite").exists()
+
+
 @pytest.mark.slow  # three turns of rewriting, answering and checking with SmolLM2: ten minutes on this machine
 def test_limit_takes_the_first_dialogues_and_a_real_model_sees_the_history(
     settings: Settings, files: tuple[Path, Path], tmp_path: Path
