@@ -13,6 +13,7 @@ from typing import Any
 from rag.announcement import complete_announced_list
 from rag.asked import leaves_open
 from rag.citations import Citation, verify
+from rag.continuation import continued_document
 from rag.echo import echoes_previous_answer
 from rag.ellipsis import completed_ellipsis
 from rag.embedders import Embedder
@@ -196,7 +197,8 @@ class Assistant:
             yield Token(not_covered(lang))
             yield Done(answer("", [], "no_passage"))
             return
-        on_subject = self._naming_the_subject(standalone, lang, queries, passages)
+        continued = self._of_continued_document(question, lang, history, queries) if follows_up else None
+        on_subject = self._naming_the_subject(standalone, lang, queries, continued or passages)
         if not on_subject:
             yield Token(not_covered(lang))
             yield Done(answer("", [], "off_subject"))
@@ -338,6 +340,15 @@ class Assistant:
             return naming
         further = self.retriever.search(queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k)
         return self._of_documents_naming(further, wanted)[: self.settings.top_k]
+
+    def _of_continued_document(
+        self, question: str, lang: str, history: list[dict[str, str]], queries: list[Query]
+    ) -> list[Passage] | None:
+        """A follow-up's best passages of the document the previous answer quoted (`rag/continuation.py`),
+        searched as deep as a subject is; None when it continues no document it names its words in."""
+        further = self.retriever.search(queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k)
+        source = continued_document(question, lang, history, further, self._document_text)
+        return [p for p in further if p.metadata.get("doc_id") == source][: self.settings.top_k] if source else None
 
     def _of_documents_naming(self, passages: list[Passage], wanted: set[str]) -> list[Passage]:
         doc_ids = dict.fromkeys(p.metadata.get("doc_id") for p in passages)
