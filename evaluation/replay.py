@@ -18,10 +18,16 @@ from rag.prompts import Messages
 SCHEMA = "CREATE TABLE IF NOT EXISTS reply (key TEXT PRIMARY KEY, pieces TEXT, complete INTEGER)"
 
 
+class ReplayMismatchError(RuntimeError):
+    """The model, asked to complete a stored reply, began it differently: the store was made with
+    another build of llama.cpp or with sampling, and its replies cannot stand for this model's."""
+
+
 class ReplayGenerator:
     """Stores `model`'s streamed pieces and yes-probabilities in an SQLite file, keyed by the model's
     name and the exact call. A stream the reader stopped early (a loop cut off) is stored as far as
-    it was read; a later reader that reads further gets the rest from the model."""
+    it was read; a later reader that reads further gets the rest from the model, which must begin its
+    reply with the stored pieces (ReplayMismatchError otherwise)."""
 
     def __init__(self, model: Generator, store: Path) -> None:
         self.model = model
@@ -48,6 +54,11 @@ class ReplayGenerator:
                 fresh.append(piece)
                 if len(fresh) > len(pieces):
                     yield piece
+                elif piece != pieces[len(fresh) - 1]:
+                    raise ReplayMismatchError(
+                        f"{self.name}: the stored reply begins {''.join(pieces)[:60]!r}, the model's "
+                        f"{''.join(fresh)[:60]!r}; start a new replay file"
+                    )
             complete = True
         finally:  # also when the reader stops early: keep what the model said so far
             if len(fresh) > len(pieces) or complete:

@@ -4,9 +4,10 @@ Used alike by the CLI, the chat page and the HTTP API.
 """
 
 import collections.abc
+import functools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,8 +198,9 @@ class Assistant:
             yield Token(not_covered(lang))
             yield Done(answer("", [], "no_passage"))
             return
-        continued = self._of_continued_document(question, lang, history, queries) if follows_up else None
-        on_subject = self._naming_the_subject(standalone, lang, queries, continued or passages)
+        deeper = functools.cache(lambda: self.retriever.search(queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k))
+        continued = self._of_continued_document(question, lang, history, deeper) if follows_up else None
+        on_subject = self._naming_the_subject(standalone, lang, deeper, continued or passages)
         if not on_subject:
             yield Token(not_covered(lang))
             yield Done(answer("", [], "off_subject"))
@@ -326,27 +328,27 @@ class Assistant:
         return probability is not None and probability >= self.settings.answer_check_below
 
     def _naming_the_subject(
-        self, question: str, lang: str, queries: list[Query], passages: list[Passage]
+        self, question: str, lang: str, deeper: Callable[[], list[Passage]], passages: list[Passage]
     ) -> list[Passage]:
         """The passages whose documents name every name and figure the question asks about (all, if it
         names none). When none of the best passages does, the best of the next ones that do: in a
         corpus with many articles on one theme, similar articles can fill the top places and push the
-        one about the company or study asked about just below them."""
+        one about the company or study asked about just below them. `deeper` gives the passages
+        SUBJECT_SEARCH_DEPTH times as deep."""
         wanted = identifiers(question, lang, self.retriever.document_frequency)
         if not wanted:
             return passages
         naming = self._of_documents_naming(passages, wanted)
         if naming:
             return naming
-        further = self.retriever.search(queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k)
-        return self._of_documents_naming(further, wanted)[: self.settings.top_k]
+        return self._of_documents_naming(deeper(), wanted)[: self.settings.top_k]
 
     def _of_continued_document(
-        self, question: str, lang: str, history: list[dict[str, str]], queries: list[Query]
+        self, question: str, lang: str, history: list[dict[str, str]], deeper: Callable[[], list[Passage]]
     ) -> list[Passage] | None:
         """A follow-up's best passages of the document the previous answer quoted (`rag/continuation.py`),
-        searched as deep as a subject is; None when it continues no document it names its words in."""
-        further = self.retriever.search(queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k)
+        searched as deep as a subject is; None when the answer quoted none of them or the follow-up moves on."""
+        further = deeper()
         source = continued_document(question, lang, history, further, self._document_text)
         return [p for p in further if p.metadata.get("doc_id") == source][: self.settings.top_k] if source else None
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from helpers import SpyGenerator, smollm_path
 
-from evaluation.replay import ReplayGenerator
+from evaluation.replay import ReplayGenerator, ReplayMismatchError
 from rag.generators import LlamaCppGenerator
 
 ASK = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Name three colours."}]
@@ -60,6 +60,19 @@ def test_a_reply_read_only_in_part_is_completed_by_the_model_once(model: LlamaCp
     spy = stand_in(model)
     assert list(ReplayGenerator(spy, tmp_path / "replies.sqlite").stream(ASK, max_tokens=16)) == own
     assert spy.calls == [], "now stored whole"
+
+
+def test_a_stored_head_the_model_would_not_write_stops_the_replay(model: LlamaCppGenerator, tmp_path: Path) -> None:
+    """Replies stored from another build (here: a stand-in under the model's name) are never mixed
+    with the model's own: the reader already got the stored head and cannot take it back."""
+    other = stand_in(model)
+    other.replies = ["Purple, teal and ochre are three colours."]
+    pieces = ReplayGenerator(other, tmp_path / "replies.sqlite").stream(ASK, max_tokens=16)
+    next(pieces), next(pieces)
+    pieces.close()
+
+    with pytest.raises(ReplayMismatchError, match="start a new replay file"):
+        list(ReplayGenerator(model, tmp_path / "replies.sqlite").stream(ASK, max_tokens=16))
 
 
 def test_a_yes_probability_is_stored_too(model: LlamaCppGenerator, tmp_path: Path) -> None:
