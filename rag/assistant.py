@@ -347,7 +347,7 @@ class Assistant:
         self, question: str, lang: str, history: list[dict[str, str]], deeper: Callable[[], list[Passage]]
     ) -> list[Passage] | None:
         """A follow-up's best passages of the document the previous answer quoted (`rag/continuation.py`),
-        searched as deep as a subject is; None when the answer quoted none of them or the follow-up moves on."""
+        searched as deep as a subject is; None when it continues no document it names its words in."""
         further = deeper()
         source = continued_document(question, lang, history, further, self._document_text)
         return [p for p in further if p.metadata.get("doc_id") == source][: self.settings.top_k] if source else None
