@@ -7,14 +7,21 @@ Falkenberg GmbH setzt CRM-Software ein" for "Welche CRM-Software setzt die Falke
 Asked how many or how much, the answer must state a number (digits other than a year, or a number
 word); asked for a share or rate, a percentage or a fraction; asked how long or how fast, a number or
 a unit of time ("sofort", "drei Wochen"; not "für 2023 ins Produktmarketing"); asked who, what, which,
-when, where, why or how, at least one word the question does not have.
+when, where, why or how, at least one word the question does not have. Asked how many or how much
+(not a share, whose kind a percentage matches), a count must stand in a sentence that shares a word
+with the question other than its names, else it counts something else ("etwa 290 Mitarbeitende" for
+how many companies are A accounts). A share answers it (surveys say how many firms with one), and a
+figure with units and at most one word beside it ("14 [1]", "1,2 Mio. Euro", "25 Punkte", "Nur noch
+sechs statt acht") is the answer itself.
 """
 
 import re
+from collections.abc import Set
 
 from rag.citations import MARKER_GROUP
-from rag.grounding import YEAR
+from rag.grounding import UNITS, YEAR
 from rag.lexical import same_stem, tokenize
+from rag.sentences import sentence_spans
 
 AMOUNT_QUESTION = re.compile(
     r"\b(?:wie\s+viele?|wie\s+hoch|um\s+wie\s+viel|how\s+(?:many|much)|by\s+how\s+much)\b", re.IGNORECASE
@@ -55,10 +62,15 @@ WH_QUESTION = re.compile(
 )
 
 
-def leaves_open(question: str, answer: str) -> bool:
-    """The answer gives no amount, share or new word where the question asks for one."""
+def leaves_open(question: str, answer: str, names: Set[str] = frozenset()) -> bool:
+    """The answer gives no amount, share or new word where the question asks for one. `names`: the
+    question's identifiers (`rag.grounding.identifiers`), which say whom it asks about, not what."""
     text = MARKER_GROUP.sub(" ", answer)
-    return _misses_amount(question, YEAR.sub(" ", text)) or _says_the_question_back(question, text)
+    return (
+        _misses_amount(question, YEAR.sub(" ", text))
+        or _counts_something_else(question, text, names)
+        or _says_the_question_back(question, text)
+    )
 
 
 def _misses_amount(question: str, text: str) -> bool:
@@ -67,6 +79,28 @@ def _misses_amount(question: str, text: str) -> bool:
     if DURATION_QUESTION.search(question) and not (AMOUNT.search(text) or TIME_WORD.search(text)):
         return True
     return bool(AMOUNT_QUESTION.search(question)) and not AMOUNT.search(text)
+
+
+def _counts_something_else(question: str, text: str, names: Set[str]) -> bool:
+    """Asked how many or how much, no sentence with a figure (years aside) gives a share (surveys
+    answer how many firms with one), is the bare figure, or shares a word with what the question asks
+    besides its names."""
+    if not AMOUNT_QUESTION.search(question) or SHARE_QUESTION.search(question):
+        return False
+    asked = [word for word in tokenize(AMOUNT_QUESTION.sub(" ", question)) if word not in names]
+    with_figure = [s for s in (text[a:b] for a, b in sentence_spans(text)) if AMOUNT.search(YEAR.sub(" ", s))]
+    return bool(with_figure) and not any(
+        SHARE.search(sentence) or _is_bare_figure(sentence) or _shares_a_word(sentence, asked)
+        for sentence in with_figure
+    )
+
+
+def _is_bare_figure(sentence: str) -> bool:
+    return len([word for word in tokenize(AMOUNT.sub(" ", sentence)) if word not in UNITS]) <= 1
+
+
+def _shares_a_word(sentence: str, words: list[str]) -> bool:
+    return any(same_stem(word, other) for word in tokenize(sentence) for other in words)
 
 
 def _says_the_question_back(question: str, text: str) -> bool:

@@ -378,7 +378,7 @@ class Assistant:
             return "model"
         if not citations:
             return "unsupported"
-        if leaves_open(question, shown):
+        if leaves_open(question, shown, identifiers(question, lang, self.retriever.document_frequency)):
             return "unanswered"
         if echoes_previous_answer(shown, conversation):
             return "repeated"

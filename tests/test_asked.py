@@ -2,12 +2,15 @@
 open: replies as the small model writes them for questions its passages leave open, and right
 answers in the forms real articles use."""
 
+from pathlib import Path
+
 import pytest
-from helpers import spy_assistant
+from helpers import kessler_index, spy_assistant
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.asked import leaves_open
+from rag.lexical import tokenize
 from rag.settings import Settings
 
 
@@ -59,6 +62,7 @@ def test_no_asked_amount_or_the_question_said_back_leaves_it_open(question: str,
     [
         ("Wie viele Mitarbeitende hat das RevOps-Team?", "Rund zwei Dutzend [1]."),
         ("Wie viele Termine bucht ein SDR?", "412 [1]"),
+        ("Wie viel Geld enthält der gemeinsame Budgettopf?", "1,2 Mio. Euro [1]."),
         ("Wie viel Budget hatte der Pilot?", "Das Budget lag bei 120.000 Euro [1]."),
         ("Wie viele Rückgabecodes will Rotbach noch verwenden?", "Nur noch sechs statt acht [1]."),
         ("Um wie viel stieg die Quote?", "Sie hat sich seit 2021 mehr als verdoppelt [1]."),
@@ -90,14 +94,72 @@ def test_an_answer_stating_what_was_asked_stands(question: str, answer: str) -> 
     assert not leaves_open(question, answer)
 
 
+@pytest.mark.parametrize(
+    ("question", "answer", "names"),
+    [
+        (
+            "Wie viele Händler nutzen das Partnerportal von Kessler?",
+            "Die Kessler GmbH aus Ulm beschäftigt rund 450 Mitarbeitende und ist seit 1987 am Markt [1].",
+            "Kessler",
+        ),
+        (
+            "How much commission do account managers at Veltra earn on renewals?",
+            "Veltra was founded in 2009 and now serves about 1,200 customers across Europe [1].",
+            "Veltra",
+        ),
+        (
+            "Wie viele Messekontakte hat Brenner auf der Hannover Messe gescannt?",
+            "Brenner stellte 2023 zum ersten Mal aus. Der Stand war 48 Quadratmeter groß und kostete rund "
+            "60.000 Euro [1].",
+            "Brenner Hannover Messe",
+        ),
+    ],
+)
+def test_a_figure_of_something_else_leaves_how_many_open(question: str, answer: str, names: str) -> None:
+    """The sentences with a figure share no word with the question but the names of whom it asks about."""
+    assert leaves_open(question, answer, set(tokenize(names)))
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "names"),
+    [
+        (
+            "Wie viele Leads brachte das Webinar von Kessler?",
+            "Kessler zählte nach dem Webinar im März 312 neue Leads, davon 40 SQLs [1].",
+            "Kessler",
+        ),
+        # A share asked or given: surveys answer how many firms with one, in words of their own.
+        (
+            "Wie viele Betriebe nutzen bei Kessler ein CRM?",
+            "Rund 63 % der befragten Firmen arbeiten damit [1].",
+            "Kessler",
+        ),
+        ("Wie hoch ist die Abschlussquote bei Kessler?", "Sie liegt bei Kessler inzwischen bei 23 % [1].", "Kessler"),
+        ("How many people work at Veltra?", "About 1,200 [1].", "Veltra"),
+        (
+            "Wie viele Filialen betreibt Hagedorn?",
+            "Hagedorn wurde 1952 gegründet. Heute betreibt das Unternehmen 38 Filialen in Bayern [1].",
+            "Hagedorn",
+        ),
+        (
+            "How many SDRs did Fennhoff hire in 2023?",
+            "Fennhoff hired four new SDRs in the spring of 2023, two of them from its own customer service [1].",
+            "Fennhoff 2023",
+        ),
+    ],
+)
+def test_a_figure_of_what_was_asked_answers_how_many(question: str, answer: str, names: str) -> None:
+    assert not leaves_open(question, answer, set(tokenize(names)))
+
+
 @given(
     prefix=st.text(alphabet=st.characters(categories=["L", "Zs", "P"]), max_size=80),
     number=st.integers(min_value=0, max_value=10**7).filter(lambda n: not 1900 <= n <= 2099),
     style=st.sampled_from(["{:,}", "{:_}", "{}", "{} %", "{},5"]),
 )
-def test_any_number_other_than_a_year_answers_how_many(prefix: str, number: int, style: str) -> None:
+def test_any_number_other_than_a_year_of_what_was_asked_answers_how_many(prefix: str, number: int, style: str) -> None:
     figure = style.format(number).replace("_", ".")
-    assert not leaves_open("Wie viele Leads kamen aus dem Webinar?", f"{prefix} {figure} [1].")
+    assert not leaves_open("Wie viele Leads kamen aus dem Webinar?", f"{prefix} {figure} Leads [1].")
 
 
 def test_the_assistant_declines_a_supported_sentence_that_gives_no_asked_amount(shipped: Settings) -> None:
@@ -108,4 +170,13 @@ def test_the_assistant_declines_a_supported_sentence_that_gives_no_asked_amount(
     )
     assistant, _ = spy_assistant(shipped, reply)
     answer = assistant.ask("Wie viele gemeinsame Planungsprozesse empfiehlt die Konfigurationsstudie von 2008?")
+    assert answer.abstained and answer.abstain_reason == "unanswered" and answer.citations == []
+
+
+def test_the_assistant_declines_a_supported_figure_that_counts_something_else(tmp_path: Path) -> None:
+    """The reply copies the article's sentence (supported, cited): its figure counts hours, not field
+    sales reps. The company's name, which it shares with the question, says whom it is about, not what."""
+    reply = "Bei Kessler Antriebstechnik kontaktiert der Vertrieb jeden Lead binnen 24 Stunden [1]."
+    assistant, _ = spy_assistant(kessler_index(tmp_path), reply)
+    answer = assistant.ask("Wie viele Außendienstler beschäftigt Kessler Antriebstechnik?")
     assert answer.abstained and answer.abstain_reason == "unanswered" and answer.citations == []
