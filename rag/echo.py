@@ -6,19 +6,23 @@ answer stands right above the follow-up. In the 43 evaluation dialogues such ans
 times in 9 (the other two were right because the answer before them had been wrong). Asked "and the
 other way round?", it may give the previous answer again word for word. After an exchange answered
 "not covered", the previous answer is the one before it: the last the model saw figures in.
+An answer that gives only later figures of the previous answer, not the first one it answered with
+(its question's figures aside: "laut der Umfrage unter 164 Firmen"), picks one of the things it
+listed ("And the second most common one?", "Und in der Kontrollgruppe?").
 """
 
-from rag.grounding import YEAR, amounts
+from rag.grounding import NUMBER, YEAR, amounts, figures
 from rag.prompts import CITATION_MARKER, Messages, without_declined
 from rag.sentences import sentence_spans_or_whole
 
 
 def echoes_previous_answer(answer: str, history: Messages) -> bool:
     """The answer states figures, all of which the assistant's previous answer (not counting "not
-    covered") states, or it has only sentences that answer had."""
+    covered") states, its first among them, or it has only sentences that answer had."""
     previous = previous_answer(history)
     said = stated_amounts(answer)
-    if said and said <= stated_amounts(previous):
+    answered_with = _first_amount(previous, besides=stated_amounts(_previous_question(history)))
+    if said and said <= stated_amounts(previous) and answered_with in said:
         return True
     sentences = _sentences(answer)
     return bool(sentences) and sentences <= _sentences(previous)
@@ -33,10 +37,27 @@ def _sentences(text: str) -> set[str]:
     return {sentence for sentence in sentences if sentence}
 
 
+def _first_amount(text: str, besides: set[str]) -> str | None:
+    """The first amount the text states other than `besides` (an answer's first is what it answered
+    with; later ones add to it or list others)."""
+    stated = stated_amounts(text) - besides
+    text = CITATION_MARKER.sub(" ", text)
+    in_order = (digits for match in NUMBER.finditer(text) for digits in figures(match.group()))
+    return next((digits for digits in in_order if digits in stated), None)
+
+
 def previous_answer(history: Messages) -> str:
     """The assistant's last answer that was not "not covered"."""
     answered = without_declined(history)
     return next((turn["content"] for turn in reversed(answered) if turn["role"] == "assistant"), "")
+
+
+def _previous_question(history: Messages) -> str:
+    """The question `previous_answer` answered (declined exchanges go with their question)."""
+    answered = without_declined(history)
+    while answered and answered[-1]["role"] != "assistant":
+        answered = answered[:-1]
+    return next((turn["content"] for turn in reversed(answered) if turn["role"] == "user"), "")
 
 
 def stated_amounts(text: str) -> set[str]:

@@ -1,5 +1,6 @@
 """A follow-up answered with only the previous answer's figures ("29 %" again for "Und ein Jahr später?")
-or with its sentences again ("and the other way round?")."""
+or with its sentences again ("and the other way round?"); not one that picks another of the things
+the previous answer listed ("And the second most common one?")."""
 
 import pytest
 
@@ -42,10 +43,28 @@ def test_an_answer_giving_only_figures_said_before_repeats_them(previous: str, a
         ),  # part and list numbers
         ("Die Zahlen stammen aus 2023 [1].", "2023 gab es 3 Abschlüsse [1]."),  # a year carried by the question
         ("", "29 % [1]"),  # nothing said before
+        # One of several things the previous answer listed, not the figure it answered with.
+        (
+            "Am häufigsten war „falscher Ansprechpartner“ (34 %), danach „kein Bedarf“ (26 %) [1].",
+            "Der zweithäufigste Code war „kein Bedarf“ mit 26 % [1].",
+        ),
+        ("Die Nutzung stieg um 46 %, in der Kontrollgruppe um 9 % [1].", "Um 9 % [1]."),
     ],
 )
 def test_an_answer_with_a_figure_of_its_own_or_none_does_not(previous: str, answer: str) -> None:
     assert not echoes_previous_answer(answer, after(previous))
+
+
+def test_the_figure_answered_with_is_the_first_the_question_did_not_name() -> None:
+    history = [
+        {"role": "user", "content": "Wohin berichten SDR-Teams laut der Umfrage unter 164 SaaS-Firmen?"},
+        {
+            "role": "assistant",
+            "content": "Laut der Umfrage unter 164 SaaS-Firmen 72 % an den Vertrieb, 19 % ans Marketing [1].",
+        },
+    ]
+    assert echoes_previous_answer("72 % der SDR-Teams berichten an den Vertrieb [1].", history)
+    assert not echoes_previous_answer("19 % berichten ans Marketing [1].", history)
 
 
 def test_only_the_previous_answer_counts() -> None:
