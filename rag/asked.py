@@ -20,7 +20,7 @@ from collections.abc import Set
 
 from rag.citations import MARKER_GROUP
 from rag.grounding import UNITS, YEAR
-from rag.lexical import same_stem, tokenize
+from rag.lexical import same_stem, shares_a_word, tokenize
 from rag.sentences import sentence_spans
 
 AMOUNT_QUESTION = re.compile(
@@ -87,20 +87,16 @@ def _counts_something_else(question: str, text: str, names: Set[str]) -> bool:
     besides its names."""
     if not AMOUNT_QUESTION.search(question) or SHARE_QUESTION.search(question):
         return False
-    asked = [word for word in tokenize(AMOUNT_QUESTION.sub(" ", question)) if word not in names]
+    asked = AMOUNT_QUESTION.sub(" ", question)
     with_figure = [s for s in (text[a:b] for a, b in sentence_spans(text)) if AMOUNT.search(YEAR.sub(" ", s))]
     return bool(with_figure) and not any(
-        SHARE.search(sentence) or _is_bare_figure(sentence) or _shares_a_word(sentence, asked)
+        SHARE.search(sentence) or _is_bare_figure(sentence) or shares_a_word(sentence, asked, besides=names)
         for sentence in with_figure
     )
 
 
 def _is_bare_figure(sentence: str) -> bool:
     return len([word for word in tokenize(AMOUNT.sub(" ", sentence)) if word not in UNITS]) <= 1
-
-
-def _shares_a_word(sentence: str, words: list[str]) -> bool:
-    return any(same_stem(word, other) for word in tokenize(sentence) for other in words)
 
 
 def _says_the_question_back(question: str, text: str) -> bool:

@@ -20,10 +20,11 @@ def echoes_previous_answer(answer: str, history: Messages) -> bool:
     """The answer states figures, all of which the assistant's previous answer (not counting "not
     covered") states, its first among them, or it has only sentences that answer had."""
     previous = previous_answer(history)
-    said = stated_amounts(answer)
-    answered_with = _first_amount(previous, besides=stated_amounts(_previous_question(history)))
-    if said and said <= stated_amounts(previous) and answered_with in said:
-        return True
+    said, stated_before = stated_amounts(answer), stated_amounts(previous)
+    if said and said <= stated_before:
+        own = stated_before - stated_amounts(_previous_question(history))  # its question's figures aside
+        if _first_of(own, previous) in said:
+            return True
     sentences = _sentences(answer)
     return bool(sentences) and sentences <= _sentences(previous)
 
@@ -37,13 +38,12 @@ def _sentences(text: str) -> set[str]:
     return {sentence for sentence in sentences if sentence}
 
 
-def _first_amount(text: str, besides: set[str]) -> str | None:
-    """The first amount the text states other than `besides` (an answer's first is what it answered
-    with; later ones add to it or list others)."""
-    stated = stated_amounts(text) - besides
+def _first_of(amounts: set[str], text: str) -> str | None:
+    """Which of `amounts` the text states first (an answer's first is what it answered with; later
+    ones add to it or list others)."""
     text = CITATION_MARKER.sub(" ", text)
     in_order = (digits for match in NUMBER.finditer(text) for digits in figures(match.group()))
-    return next((digits for digits in in_order if digits in stated), None)
+    return next((digits for digits in in_order if digits in amounts), None)
 
 
 def previous_answer(history: Messages) -> str:

@@ -8,7 +8,7 @@ import json
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from pathlib import Path
 
 import bm25s
@@ -38,9 +38,9 @@ def same_stem(a: str, b: str) -> bool:
     return a == b or (shared >= 3 and shared >= max(len(a), len(b)) - 2)
 
 
-def shares_a_word(text: str, other: str) -> bool:
-    """The two texts have a word in common (tokenized, endings aside)."""
-    theirs = set(tokenize(other))
+def shares_a_word(text: str, other: str, besides: Set[str] = frozenset()) -> bool:
+    """The two texts have a word in common (tokenized, endings aside) other than the tokens `besides`."""
+    theirs = set(tokenize(other)) - besides
     return any(same_stem(word, their) for word in set(tokenize(text)) for their in theirs)
 
 
