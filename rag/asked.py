@@ -6,9 +6,11 @@ alten Sätzen", "Eine dritte Ausgabe ist für 2024 angekündigt"), or it says th
 Falkenberg GmbH setzt CRM-Software ein" for "Welche CRM-Software setzt die Falkenberg GmbH ein?").
 Asked how many or how much, the answer must state a number (digits other than a year, or a number
 word); asked for a share or rate, a percentage or a fraction; asked how long or how fast, a number or
-a unit of time ("sofort", "drei Wochen"; not "für 2023 ins Produktmarketing"); asked who, what, which,
-when, where, why or how, at least one word the question does not have. Asked how many or how much
-(not a share, whose kind a percentage matches), a count must stand in a sentence that shares a word
+a unit of time ("sofort", "drei Wochen"; not "für 2023 ins Produktmarketing"); asked how much
+something costs or someone earns, a sum of money, a share ("4 % vom Umsatz") or the bare figure (not
+"eine 20-minütige Schulung" for a salary); asked who, what, which, when, where, why or how, at least
+one word the question does not have. Asked how many or how much (not a share, time or money, whose
+kind the answer's shows), a count must stand in a sentence that shares a word
 with the question other than its names, else it counts something else ("etwa 290 Mitarbeitende" for
 how many companies are A accounts). A share answers it (surveys say how many firms with one), and a
 figure with units and at most one word beside it ("14 [1]", "1,2 Mio. Euro", "25 Punkte", "Nur noch
@@ -38,7 +40,8 @@ NUMBER_WORDS = (
 # Asked how long or how fast, the answer is a length of time, or says until when ("seconds" only in
 # the plural: "every second Wednesday" is no duration).
 DURATION_QUESTION = re.compile(
-    r"\b(?:wie\s+lange?|wie\s+schnell|innerhalb\s+welche[rs]|how\s+(?:long|fast|quickly|soon)|within\s+what)\b",
+    r"\b(?:wie\s+lange?|wie\s+schnell|wie\s+viel\s+zeit|innerhalb\s+welche[rs]|how\s+(?:long|fast|quickly|soon)|"
+    r"how\s+much\s+time|within\s+what)\b",
     re.IGNORECASE,
 )
 TIME_WORD = re.compile(
@@ -46,6 +49,16 @@ TIME_WORD = re.compile(
     r"quartal(?:e|en|s)?|sofort|umgehend|(?:working\s+|business\s+)?days?|weeks?|months?|years?|hours?|minutes?|"
     r"seconds|quarters?|immediately|bis|until|unbegrenzt|dauerhaft|indefinitely|permanently)\b",
     re.IGNORECASE,
+)
+# Asked what something costs or someone earns (not what it costs in time), the answer is a sum of money.
+MONEY_QUESTION = re.compile(
+    r"\b(?:verdien\w*|gehalt|gehälter|geld|\w*kost(?:et|en|ete|eten)|gekostet|salary|salaries|earns?|earned|"
+    r"earnings|money|costs?|paid)\b",
+    re.IGNORECASE,
+)
+NOT_MONEY = re.compile(r"\b(?:zeit|stunden|tage|aufwand|time|hours|days|effort)\b", re.IGNORECASE)
+MONEY = re.compile(
+    r"[€$£]|\b(?:euros?|eur|dollars?|usd|pfund|pounds?|gbp|chf|franken|cent|kostenlos|gratis|free)\b", re.IGNORECASE
 )
 AMOUNT = re.compile(rf"(?<![A-Za-z])\d|\b(?:{NUMBER_WORDS})\b", re.IGNORECASE)
 SHARE = re.compile(
@@ -78,14 +91,25 @@ def _misses_amount(question: str, text: str) -> bool:
         return True
     if DURATION_QUESTION.search(question) and not (AMOUNT.search(text) or TIME_WORD.search(text)):
         return True
+    if _asks_money(question) and not (MONEY.search(text) or SHARE.search(text) or _is_bare_figure(text)):
+        return True
     return bool(AMOUNT_QUESTION.search(question)) and not AMOUNT.search(text)
 
 
+def _asks_kind(question: str) -> bool:
+    """Asked for a share, a length of time or a sum of money, which the answer's kind shows."""
+    return bool(SHARE_QUESTION.search(question) or DURATION_QUESTION.search(question) or _asks_money(question))
+
+
+def _asks_money(question: str) -> bool:
+    return bool(AMOUNT_QUESTION.search(question) and MONEY_QUESTION.search(question) and not NOT_MONEY.search(question))
+
+
 def _counts_something_else(question: str, text: str, names: Set[str]) -> bool:
-    """Asked how many or how much, no sentence with a figure (years aside) gives a share (surveys
-    answer how many firms with one), is the bare figure, or shares a word with what the question asks
-    besides its names."""
-    if not AMOUNT_QUESTION.search(question) or SHARE_QUESTION.search(question):
+    """Asked how many or how much (not a share, time or money), no sentence with a figure (years
+    aside) gives a share (surveys answer how many firms with one), is the bare figure, or shares a
+    word with what the question asks besides its names."""
+    if not AMOUNT_QUESTION.search(question) or _asks_kind(question):
         return False
     asked = AMOUNT_QUESTION.sub(" ", question)
     with_figure = [s for s in (text[a:b] for a, b in sentence_spans(text)) if AMOUNT.search(YEAR.sub(" ", s))]

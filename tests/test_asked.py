@@ -47,6 +47,13 @@ from rag.settings import Settings
             "Die Mitarbeiter bei Pfeiffer wechseln im Programm Perspektivwechsel für 2023 ins Produktmarketing [1].",
         ),
         ("How long are the meetings of Brightwell's content council?", "They meet every second Wednesday [1]."),
+        # Asked what someone earns or something costs: a figure of something else is no sum of money.
+        (
+            "Wie viel verdient die Sales-Enablement-Managerin bei Lindner im Jahr?",
+            "Die Sales-Enablement-Managerin bei Lindner hat eine 20-minütige Schulung für 45 Außendienstler "
+            "aufgebaut [1].",
+        ),
+        ("How much did the CRM clean-up at Falkenberg cost?", "The clean-up took 14 weeks and 3 interns [1]."),
         (
             "Wie schnell sollte der Vertrieb laut der Studie einen Lead kontaktieren?",
             "Die Studie zeigt, dass der Vertrieb Webinar-Leads kontaktieren kann, aber die Jahresplanung ist lang [1].",
@@ -64,6 +71,11 @@ def test_no_asked_amount_or_the_question_said_back_leaves_it_open(question: str,
         ("Wie viele Termine bucht ein SDR?", "412 [1]"),
         ("Wie viel Geld enthält der gemeinsame Budgettopf?", "1,2 Mio. Euro [1]."),
         ("Wie viel Budget hatte der Pilot?", "Das Budget lag bei 120.000 Euro [1]."),
+        ("Wie viel hat die CRM-Bereinigung gekostet?", "Rund 46.000 € inkl. Datenanbieter [1]."),
+        ("How much money did they save on software?", "Approximately 74,000 euros a year [1]."),
+        ("Wie viel verdient ein SDR bei Fennhoff?", "Das Fixum macht 70 % der Vergütung aus [1]."),
+        ("Wie viel kostet das Basis-Paket?", "Das Basis-Paket ist für bis zu 3 Nutzer kostenlos [1]."),
+        ("Wie viel Zeit kostet die Pflege des Glossars?", "Etwa zwei Stunden im Quartal [1]."),
         ("Wie viele Rückgabecodes will Rotbach noch verwenden?", "Nur noch sechs statt acht [1]."),
         ("Um wie viel stieg die Quote?", "Sie hat sich seit 2021 mehr als verdoppelt [1]."),
         ("Welcher Anteil der Kontakte war veraltet?", "Etwa jeder dritte Kontakt war veraltet [1]."),
