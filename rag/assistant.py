@@ -24,6 +24,7 @@ from rag.generators import Generator
 from rag.grounding import identifiers, names_all
 from rag.language import detect_question_language, in_other_language, other_language
 from rag.loops import without_loops
+from rag.period import speaks_of_another_year
 from rag.prompts import (
     SourceText,
     answer_messages,
@@ -78,7 +79,8 @@ class Answer:
     # Why it abstained: "no_passage" (retrieval), "off_subject" (no passage's document names what
     # was asked about), "model" (said so, and a second try found nothing it confirmed) or
     # "unsupported" (no claim backed by a passage; a claim with a figure no passage has is not) or
-    # "unanswered" (it gives no amount where one was asked, or says the question back) or "repeated"
+    # "unanswered" (it gives no amount where one was asked, says the question back, or cites only
+    # sentences about another year than the one asked about) or "repeated"
     # (a follow-up answered with only the previous answer's figures or sentences).
     abstain_reason: str | None = None
 
@@ -379,6 +381,8 @@ class Assistant:
         if not citations:
             return "unsupported"
         if leaves_open(question, shown, identifiers(question, lang, self.retriever.document_frequency)):
+            return "unanswered"
+        if speaks_of_another_year(question, citations):
             return "unanswered"
         if echoes_previous_answer(shown, conversation):
             return "repeated"
