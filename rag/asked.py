@@ -5,8 +5,9 @@ instead: it gives no amount where one was asked ("Der neue Provisionssatz liegt 
 alten Sätzen", "Eine dritte Ausgabe ist für 2024 angekündigt"), or it says the question back ("Die
 Falkenberg GmbH setzt CRM-Software ein" for "Welche CRM-Software setzt die Falkenberg GmbH ein?").
 Asked how many or how much, the answer must state a number (digits other than a year, or a number
-word); asked for a share or rate, a percentage or a fraction; asked how long or how fast, a number or
-a unit of time ("sofort", "drei Wochen"; not "für 2023 ins Produktmarketing"); asked how much
+word); asked for a share or rate, a percentage or a fraction; asked how long or how fast, a unit of
+time ("sofort", "drei Wochen"; not "für 2023 ins Produktmarketing" or "64 % der Materialien") or the
+bare figure; asked how much
 something costs or someone earns, a sum of money, a share ("4 % vom Umsatz") or the bare figure (not
 "eine 20-minütige Schulung" for a salary); asked who, what, which, when, where, why or how, at least
 one word the question does not have. Asked how many or how much (not a share, time or money, whose
@@ -89,7 +90,7 @@ def leaves_open(question: str, answer: str, names: Set[str] = frozenset()) -> bo
 def _misses_amount(question: str, text: str) -> bool:
     if SHARE_QUESTION.search(question) and not SHARE.search(text):
         return True
-    if DURATION_QUESTION.search(question) and not (AMOUNT.search(text) or TIME_WORD.search(text)):
+    if DURATION_QUESTION.search(question) and not (TIME_WORD.search(text) or _is_bare_figure(text)):
         return True
     if _asks_money(question) and not (MONEY.search(text) or SHARE.search(text) or _is_bare_figure(text)):
         return True

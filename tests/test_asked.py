@@ -47,6 +47,10 @@ from rag.settings import Settings
             "Die Mitarbeiter bei Pfeiffer wechseln im Programm Perspektivwechsel für 2023 ins Produktmarketing [1].",
         ),
         ("How long are the meetings of Brightwell's content council?", "They meet every second Wednesday [1]."),
+        (
+            "How long is a deal protected for a Vantero partner after deal registration?",
+            "The survey of 208 manufacturers found that 64% of the marketing materials were never used [1].",
+        ),
         # Asked what someone earns or something costs: a figure of something else is no sum of money.
         (
             "Wie viel verdient die Sales-Enablement-Managerin bei Lindner im Jahr?",
@@ -88,6 +92,7 @@ def test_no_asked_amount_or_the_question_said_back_leaves_it_open(question: str,
         ("An wen berichtet das SDR-Team bei Fennhoff?", "Das SDR-Team bei Fennhoff berichtet an das Marketing [1]."),
         ("Wie lange dauert das Smarketing-Weekly?", "Genau 20 Minuten, jeden Montag [1]."),
         ("Wie lange dauert die Rotation?", "Ein halbes Jahr [1]."),
+        ("How long is a registered deal protected?", "90 [1]"),
         (
             "Wie schnell muss der Außendienst reagieren?",
             "Sofort nach der Übergabe, spätestens am nächsten Werktag [1].",
