@@ -6,16 +6,15 @@ alten Sätzen", "Eine dritte Ausgabe ist für 2024 angekündigt"), or it says th
 Falkenberg GmbH setzt CRM-Software ein" for "Welche CRM-Software setzt die Falkenberg GmbH ein?").
 Asked how many or how much, the answer must state a number (digits other than a year, or a number
 word); asked for a share or rate, a percentage or a fraction; asked how long or how fast, a unit of
-time ("sofort", "drei Wochen"; not "für 2023 ins Produktmarketing" or "64 % der Materialien") or the
-bare figure; asked how much
-something costs or someone earns, a sum of money, a share ("4 % vom Umsatz") or the bare figure (not
-"eine 20-minütige Schulung" for a salary); asked who, what, which, when, where, why or how, at least
-one word the question does not have. Asked how many or how much (not a share, time or money, whose
-kind the answer's shows), a count must stand in a sentence that shares a word
-with the question other than its names, else it counts something else ("etwa 290 Mitarbeitende" for
-how many companies are A accounts). A share answers it (surveys say how many firms with one), and a
-figure with units and at most one word beside it ("14 [1]", "1,2 Mio. Euro", "25 Punkte", "Nur noch
-sechs statt acht") is the answer itself.
+time or the bare figure ("sofort", "drei Wochen"; not "für 2023 ins Produktmarketing" or "64 % der
+Materialien"); asked how much something costs or someone earns, a sum of money, a share ("4 % vom
+Umsatz") or the bare figure (not "eine 20-minütige Schulung" for a salary); asked who, what, which,
+when, where, why or how, at least one word the question does not have. Asked how many or how much
+(not a share, a time or a sum, whose kind shows in the answer), a count must stand in a sentence
+that shares a word with the question other than its names, else it counts something else ("etwa
+290 Mitarbeitende" for how many companies are A accounts). A share answers it (surveys say how many
+firms with one), and a figure with units and at most one word beside it ("14 [1]", "1,2 Mio.
+Euro", "25 Punkte", "Nur noch sechs statt acht") is the answer itself.
 """
 
 import re
