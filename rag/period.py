@@ -6,6 +6,7 @@ readily answers with another year's figure from the passage beside it ("24 Stund
 fair, where the 48 hours of 2023 stand in the other article). A cited sentence speaks of the years it
 names; one that names none, of those the nearest sentence before it in its paragraph names, or the
 heading above that ("## Die Zahlen 2024" … "Aus den B-Kontakten entstanden 23 Opportunities.").
+A day's date counts for no year: bylines stand right before an article's first sentence.
 """
 
 import re
@@ -16,6 +17,17 @@ from rag.grounding import YEAR
 from rag.sentences import sentence_spans
 
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
+MONTH = (
+    r"(?:jan(?:uar|uary)?|feb(?:ruar|ruary)?|märz|mär|mar(?:ch)?|apr(?:il)?|mai|may|jun[ie]?|jul[iy]?|"
+    r"aug(?:ust)?|sep(?:t|tember)?|o[ck]t(?:ober)?|nov(?:ember)?|de[cz](?:ember)?)"
+)
+# A day's date ("23.04.2024", "2023-11-14", "9. Mai 2023", "Nov 20, 2023") mostly stamps when an
+# article was written or updated, in its byline: no year its sentences speak of.
+DATE = re.compile(
+    rf"\b(?:\d{{1,2}}[./]\d{{1,2}}[./]\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}\.?\s+{MONTH}\.?\s+\d{{4}}|"
+    rf"{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})(?!\d)",
+    re.IGNORECASE,
+)
 HEADING = re.compile(r"^\s*#")
 
 
@@ -33,7 +45,7 @@ def _years_spoken_of(text: str, start: int, end: int) -> set[str]:
     in its paragraph that names any ("aus den Jahren 2007 und 2008"), else those of the heading right
     above the paragraph; empty if none does."""
     for words in _sentence_and_context(text, start, end):
-        named = set(YEAR.findall(words))
+        named = set(YEAR.findall(DATE.sub(" ", words)))
         if named:
             return named
     return set()

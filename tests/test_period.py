@@ -63,6 +63,20 @@ def test_a_year_of_another_paragraph_or_none_at_all_says_nothing() -> None:
     assert not speaks_of_another_year("Wie schnell ruft der Außendienst nach der Messe 2023 an?", [cited])
 
 
+def test_a_bylines_date_is_no_year_a_sentence_speaks_of() -> None:
+    """Extracted web pages put the byline right before the first sentence, often in one paragraph."""
+    text = (
+        "14/11/2023 · Rachel Dunmore · Sales & Marketing Ops · Updated Nov 20, 2023\n"
+        "Reps at Pemberton now follow up every intent alert within one working day."
+    )
+    cited = citing(text, "Reps at Pemberton now follow up every intent alert within one working day.")
+    assert not speaks_of_another_year("How fast did Pemberton's reps follow up on alerts in 2024?", [cited])
+    assert speaks_of_another_year(
+        "How fast did reps follow up in 2024?",
+        [citing("Im Jahr 2022 kam das SLA. Reps follow up fast.", "Reps follow up fast.")],
+    )
+
+
 def test_one_cited_sentence_about_the_year_asked_about_is_enough() -> None:
     about_2024 = citing(FAIR_ARTICLE, "Bei 69 klappte der Anruf innerhalb von 24 Stunden.")
     about_2023 = citing(FAIR_ARTICLE, "Damals rief der Außendienst A-Kontakte binnen 48 Stunden an")
