@@ -15,17 +15,18 @@ from rag.announcement import complete_announced_list
 from rag.asked import leaves_open
 from rag.citations import Citation, verify
 from rag.continuation import continued_document
-from rag.echo import echoes_previous_answer
+from rag.echo import echoes_previous_answer, previous_answer
 from rag.ellipsis import completed_ellipsis
 from rag.embedders import Embedder
 from rag.focus import Focus
-from rag.followup import answering_history, refers_back, usable_rewrite
+from rag.followup import answering_history, own_words, refers_back, usable_rewrite
 from rag.generators import Generator
 from rag.grounding import identifiers, names_all
 from rag.language import detect_question_language, in_other_language, other_language
 from rag.loops import without_loops
 from rag.period import speaks_of_another_year
 from rag.prompts import (
+    CITATION_MARKER,
     SourceText,
     answer_messages,
     check_messages,
@@ -44,7 +45,7 @@ EXTRACTIVE_SENTENCES = 3
 RETRIED = ("model", "unsupported", "unanswered")
 REWRITE_TOKENS = 120
 # A follow-up is searched with its rewrite and, at this weight, as asked; without a usable rewrite,
-# as asked and, at this weight, with the question it follows (two searches fused, never one glued text).
+# as asked and, at this weight, with the question it follows (searches fused, never one glued text).
 FOLLOWUP_WEIGHT = 0.5
 # Turns of the conversation the model sees before the question (a turn: a question and its answer).
 HISTORY_TURNS = 2
@@ -406,7 +407,7 @@ class Assistant:
         """The question to search and show, and the searches to fuse. A question that does not refer
         back is searched exactly as asked; a follow-up ("Und was lernt der Vertrieb daraus?") with the
         model's rewrite of it (or, an elliptic one, completed without it), else together with the question
-        before it."""
+        before it, and one that names nothing of its own ("Und umgekehrt?") also with the answer it got."""
         if not follows_up:
             return question, [Query(question)]
         rewritten = self._complete(condense_messages(question, history, lang)) if self.generator.uses_model else ""
@@ -416,7 +417,8 @@ class Assistant:
         if completed:
             return completed, [Query(question), Query(completed, FOLLOWUP_WEIGHT)]
         earlier = next((turn["content"] for turn in reversed(history) if turn["role"] == "user"), "")
-        return question, [Query(question), *([Query(earlier, FOLLOWUP_WEIGHT)] if earlier else [])]
+        answered = CITATION_MARKER.sub("", previous_answer(history)) if not own_words(question, lang) else ""
+        return question, [Query(question), *(Query(text, FOLLOWUP_WEIGHT) for text in (earlier, answered) if text)]
 
     def _translated_query(self, question: str, lang: str) -> Query | None:
         """The question in the other language, for lexical search in articles written in it."""

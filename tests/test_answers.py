@@ -248,6 +248,37 @@ def test_without_a_usable_rewrite_the_follow_up_and_the_question_before_are_sear
     assert answer.search_queries == ["Und was lernt der Vertrieb daraus?", HISTORY[0]["content"]]
 
 
+def test_a_follow_up_naming_nothing_of_its_own_is_also_searched_with_the_answer_before(tmp_path: Path) -> None:
+    """ "Und umgekehrt?" after "Und was lernt der Vertrieb daraus?": neither names the fields the
+    previous answer gave (in its own words), and articles on lessons for sales rank high for both."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "felder.md").write_text(
+        "---\ntitle: Voneinander lernen\n---\nSo kann in Sachen Beziehungsmanagement (1) und Markenwissen (2) "
+        "der Verkauf einiges vom Marketing lernen, das Marketing dagegen von der Zahlenorientierung im "
+        "Vertrieb (3) und den Customer Insights (4).\n",
+        encoding="utf-8",
+    )
+    topics = ["verlorenen Deals", "Messen", "Webinaren", "Preisverhandlungen", "Kundenbeschwerden", "Ausschreibungen"]
+    for number, topic in enumerate([*topics, "Marketingkampagnen", "Markenrelaunches", "Kundenbefragungen"], 1):
+        (corpus / f"lessons-{number}.md").write_text(
+            f"---\ntitle: Lessons learned aus {topic}\n---\nWas der Vertrieb aus {topic} lernen kann?? "
+            "Früher nachfassen, Einwände sauber im CRM dokumentieren und das Marketing rechtzeitig einbinden, "
+            "sagen die befragten Vertriebsleiter.\n",
+            encoding="utf-8",
+        )
+    settings = indexed_settings(tmp_path, corpus, generator="extractive")
+    answered = "Beziehungsmanagement und Markenwissen, sagen die Autoren, kann sich der Außendienst dort abschauen"
+    history = [
+        {"role": "user", "content": "Und was lernt der Vertrieb daraus?"},
+        {"role": "assistant", "content": f"{answered} [1]."},
+    ]
+    assistant, _ = spy_assistant(settings, "Und umgekehrt?", "Zahlenorientierung [1].")
+    answer = assistant.ask("Und umgekehrt?", history=history)
+    assert answer.search_queries == ["Und umgekehrt?", history[0]["content"], f"{answered}."]
+    assert "Customer Insights" in answer.retrieved[0].text, [p.metadata.get("title") for p in answer.retrieved]
+
+
 def test_an_elliptic_follow_up_the_model_cannot_rewrite_is_completed_from_the_question_before(
     shipped: Settings,
 ) -> None:
