@@ -15,18 +15,17 @@ from rag.announcement import complete_announced_list
 from rag.asked import leaves_open
 from rag.citations import Citation, verify
 from rag.continuation import continued_document
-from rag.echo import echoes_previous_answer, previous_answer
+from rag.echo import echoes_previous_answer
 from rag.ellipsis import completed_ellipsis
 from rag.embedders import Embedder
 from rag.focus import Focus
-from rag.followup import answering_history, own_words, refers_back, usable_rewrite
+from rag.followup import answering_history, refers_back, searched_besides, usable_rewrite
 from rag.generators import Generator
 from rag.grounding import identifiers, names_all
 from rag.language import detect_question_language, in_other_language, other_language
 from rag.loops import without_loops
 from rag.period import speaks_of_another_year
 from rag.prompts import (
-    CITATION_MARKER,
     SourceText,
     answer_messages,
     check_messages,
@@ -406,8 +405,8 @@ class Assistant:
     ) -> tuple[str, list[Query]]:
         """The question to search and show, and the searches to fuse. A question that does not refer
         back is searched exactly as asked; a follow-up ("Und was lernt der Vertrieb daraus?") with the
-        model's rewrite of it (or, an elliptic one, completed without it), else together with the question
-        before it, and one that names nothing of its own ("Und umgekehrt?") also with the answer it got."""
+        model's rewrite of it (or, an elliptic one, completed without it), else together with what it
+        follows (`searched_besides`)."""
         if not follows_up:
             return question, [Query(question)]
         rewritten = self._complete(condense_messages(question, history, lang)) if self.generator.uses_model else ""
@@ -416,9 +415,10 @@ class Assistant:
         completed = completed_ellipsis(question, history, lang)
         if completed:
             return completed, [Query(question), Query(completed, FOLLOWUP_WEIGHT)]
-        earlier = next((turn["content"] for turn in reversed(history) if turn["role"] == "user"), "")
-        answered = CITATION_MARKER.sub("", previous_answer(history)) if not own_words(question, lang) else ""
-        return question, [Query(question), *(Query(text, FOLLOWUP_WEIGHT) for text in (earlier, answered) if text)]
+        return question, [
+            Query(question),
+            *(Query(text, FOLLOWUP_WEIGHT) for text in searched_besides(question, history, lang)),
+        ]
 
     def _translated_query(self, question: str, lang: str) -> Query | None:
         """The question in the other language, for lexical search in articles written in it."""

@@ -3,7 +3,8 @@ others are searched exactly as asked."""
 
 import pytest
 
-from rag.followup import refers_back, usable_rewrite
+from rag.followup import refers_back, searched_besides, usable_rewrite
+from rag.prompts import not_covered
 
 FOLLOW_UPS = [
     ("Und was lernt der Vertrieb daraus?", "de"),
@@ -110,3 +111,30 @@ def test_a_not_covered_answer_gives_a_rewrite_no_words() -> None:
     assert not usable_rewrite(
         "Warum sind die Informationen in der Quelle so lang?", "Warum dort so lang?", history, "de"
     )
+
+
+LESSONS = [
+    {"role": "user", "content": "Was kann das Marketing vom Vertrieb lernen?"},
+    {"role": "assistant", "content": "Zahlenorientierung [1] und Customer Insights [1][2]."},
+    {"role": "user", "content": "Und was lernt der Vertrieb daraus?"},
+    {"role": "assistant", "content": "Beziehungsmanagement (1) und Markenwissen (2) [2]."},
+]
+
+
+@pytest.mark.parametrize(("question", "lang"), [("Und umgekehrt?", "de"), ("And the other way round?", "en")])
+def test_a_follow_up_naming_nothing_of_its_own_is_searched_with_the_answer_before(question: str, lang: str) -> None:
+    assert searched_besides(question, LESSONS, lang) == [
+        "Und was lernt der Vertrieb daraus?",
+        "Beziehungsmanagement (1) und Markenwissen (2).",
+    ]
+
+
+def test_a_follow_up_with_words_of_its_own_is_searched_with_the_question_before_only() -> None:
+    assert searched_besides("Und was ist mit Messen?", LESSONS, "de") == ["Und was lernt der Vertrieb daraus?"]
+
+
+def test_an_answer_not_covered_is_not_searched_nor_an_older_one_in_its_place() -> None:
+    """ "Und umgekehrt?" after a declined question turns on that question, not on the answer before it."""
+    declined = [*LESSONS, {"role": "user", "content": "Was lernt der Einkauf?"}]
+    declined.append({"role": "assistant", "content": not_covered("de")})
+    assert searched_besides("Und umgekehrt?", declined, "de") == ["Was lernt der Einkauf?"]
