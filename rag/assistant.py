@@ -202,7 +202,8 @@ class Assistant:
             return
         deeper = functools.cache(lambda: self.retriever.search(queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k))
         continued = self._of_continued_document(question, lang, history, deeper) if follows_up else None
-        on_subject = self._naming_the_subject(standalone, lang, deeper, continued or passages)
+        wanted = self._subject(standalone, lang, history if follows_up and not continued else [])
+        on_subject = self._naming_the_subject(wanted, deeper, continued or passages)
         if not on_subject:
             yield Token(not_covered(lang))
             yield Done(answer("", [], "off_subject"))
@@ -329,15 +330,30 @@ class Assistant:
         probability = self.generator.yes_probability(check_messages(question, evidence, lang))
         return probability is not None and probability >= self.settings.answer_check_below
 
+    def _subject(self, question: str, lang: str, history: list[dict[str, str]]) -> set[str]:
+        """The names and figures the question asks about. A follow-up naming none ("Und wer ist dafür
+        verantwortlich?") keeps to the names of the last question before it that named any."""
+        frequency = self.retriever.document_frequency
+        wanted = identifiers(question, lang, frequency)
+        if wanted:
+            return wanted
+        for text in (turn["content"] for turn in reversed(history) if turn["role"] == "user"):
+            # Its names only: a follow-up asks other years and counts ("Und 2024?", "Und ab 500?").
+            names = {
+                name for name in identifiers(text, detect_question_language(text), frequency) if not name.isdigit()
+            }
+            if names:
+                return names
+        return set()
+
     def _naming_the_subject(
-        self, question: str, lang: str, deeper: Callable[[], list[Passage]], passages: list[Passage]
+        self, wanted: set[str], deeper: Callable[[], list[Passage]], passages: list[Passage]
     ) -> list[Passage]:
-        """The passages whose documents name every name and figure the question asks about (all, if it
-        names none). When none of the best passages does, the best of the next ones that do: in a
-        corpus with many articles on one theme, similar articles can fill the top places and push the
-        one about the company or study asked about just below them. `deeper` gives the passages
-        SUBJECT_SEARCH_DEPTH times as deep."""
-        wanted = identifiers(question, lang, self.retriever.document_frequency)
+        """The passages whose documents name every name and figure in `wanted` (all, if it is empty).
+        When none of the best passages does, the best of the next ones that do: in a corpus with many
+        articles on one theme, similar articles can fill the top places and push the one about the
+        company or study asked about just below them. `deeper` gives the passages SUBJECT_SEARCH_DEPTH
+        times as deep."""
         if not wanted:
             return passages
         naming = self._of_documents_naming(passages, wanted)

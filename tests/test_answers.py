@@ -381,6 +381,24 @@ def test_the_model_sees_only_passages_of_documents_naming_the_company_asked_abou
     assert not answer.abstained and "24 Stunden" in answer.answer
 
 
+def test_a_follow_up_naming_no_company_keeps_to_the_company_asked_about_before(two_companies: Settings) -> None:
+    """ "Und wie schnell meldet sich der Vertrieb dann?" after a question about Solvanta: Kessler's
+    article, which says how fast its sales call, is no answer about Solvanta."""
+    history = [
+        {"role": "user", "content": "Ab wie vielen Punkten gilt bei Solvanta ein Kontakt als MQL?"},
+        {"role": "assistant", "content": "Ab 65 Punkten [1]."},
+        {"role": "user", "content": "Und wer bekommt den dann?"},
+        {"role": "assistant", "content": "Der Vertrieb [1]."},
+    ]
+    follow_up = "Und wie schnell meldet sich der Vertrieb dann?"
+    assistant, spy = spy_assistant(two_companies, follow_up, "Der Vertrieb meldet sich binnen 24 Stunden [1].")
+    answer = assistant.ask(follow_up, history=history)
+    assert answer.search_queries == [follow_up, "Und wer bekommt den dann?"], "no usable rewrite"
+    assert {p.metadata["title"] for p in answer.retrieved} == {"Lead-Scoring bei Solvanta"}
+    assert "Kessler" not in spy.calls[1][-1]["content"]
+    assert answer.abstained, "Kessler's 24 hours are not Solvanta's"
+
+
 def test_a_company_named_in_every_chunk_of_its_long_article_still_selects_that_article(tmp_path: Path) -> None:
     """Rarity counts documents: a long case study names its company in each of its chunks."""
     folder = tmp_path / "articles"
