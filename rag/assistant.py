@@ -21,7 +21,7 @@ from rag.embedders import Embedder
 from rag.focus import Focus
 from rag.followup import answering_history, refers_back, searched_besides, usable_rewrite
 from rag.generators import Generator
-from rag.grounding import identifiers, names_all
+from rag.grounding import identifiers, names_all, subject
 from rag.language import detect_question_language, in_other_language, other_language
 from rag.loops import without_loops
 from rag.period import speaks_of_another_year
@@ -202,7 +202,8 @@ class Assistant:
             return
         deeper = functools.cache(lambda: self.retriever.search(queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k))
         continued = self._of_continued_document(question, lang, history, deeper) if follows_up else None
-        wanted = self._subject(standalone, lang, history if follows_up and not continued else [])
+        earlier = history if follows_up and not continued else []
+        wanted = subject(standalone, lang, earlier, self.retriever.document_frequency)
         on_subject = self._naming_the_subject(wanted, deeper, continued or passages)
         if not on_subject:
             yield Token(not_covered(lang))
@@ -329,22 +330,6 @@ class Assistant:
         evidence = "\n".join(c.passage.text[c.support_start : c.support_end].strip() for c in citations)
         probability = self.generator.yes_probability(check_messages(question, evidence, lang))
         return probability is not None and probability >= self.settings.answer_check_below
-
-    def _subject(self, question: str, lang: str, history: list[dict[str, str]]) -> set[str]:
-        """The names and figures the question asks about. A follow-up naming none ("Und wer ist dafür
-        verantwortlich?") keeps to the names of the last question before it that named any."""
-        frequency = self.retriever.document_frequency
-        wanted = identifiers(question, lang, frequency)
-        if wanted:
-            return wanted
-        for text in (turn["content"] for turn in reversed(history) if turn["role"] == "user"):
-            # Its names only: a follow-up asks other years and counts ("Und 2024?", "Und ab 500?").
-            names = {
-                name for name in identifiers(text, detect_question_language(text), frequency) if not name.isdigit()
-            }
-            if names:
-                return names
-        return set()
 
     def _naming_the_subject(
         self, wanted: set[str], deeper: Callable[[], list[Passage]], passages: list[Passage]

@@ -11,6 +11,7 @@ patterns. A document names the question's subject when its text and citation fie
 import re
 from collections.abc import Callable
 
+from rag.language import detect_question_language
 from rag.lexical import tokenize
 
 # A word in at most this many documents is an identifier, not a topic word.
@@ -63,6 +64,23 @@ def identifiers(question: str, lang: str, document_frequency: Callable[[str], in
         candidates = [m.group(m.lastindex or 0) for pattern in NAME_PATTERNS for m in pattern.finditer(rest)]
     names = {t for t in tokenize(" ".join(candidates)) if 0 < document_frequency(t) <= RARE_DOCUMENTS}
     return numbers | names
+
+
+def subject(
+    question: str, lang: str, history: list[dict[str, str]], document_frequency: Callable[[str], int]
+) -> set[str]:
+    """The identifiers the question asks about. One naming none ("Und wer ist dafür verantwortlich?")
+    keeps to the names of the last user turn in `history` that named any: not its numbers, since a
+    follow-up asks about other years and counts ("Und 2024?", "Und ab 500?")."""
+    wanted = identifiers(question, lang, document_frequency)
+    if wanted:
+        return wanted
+    for text in (turn["content"] for turn in reversed(history) if turn["role"] == "user"):
+        asked = identifiers(text, detect_question_language(text), document_frequency)
+        names = {name for name in asked if not name.isdigit()}
+        if names:
+            return names
+    return set()
 
 
 def names_all(document: str, wanted: set[str]) -> bool:
