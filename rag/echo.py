@@ -12,7 +12,7 @@ listed ("And the second most common one?", "Und in der Kontrollgruppe?").
 """
 
 from rag.grounding import NUMBER, YEAR, amounts, figures
-from rag.prompts import CITATION_MARKER, Messages, without_declined
+from rag.prompts import CITATION_MARKER, Messages, said_by, without_declined
 from rag.sentences import sentence_spans_or_whole
 
 
@@ -48,8 +48,7 @@ def _first_of(amounts: set[str], text: str) -> str | None:
 
 def previous_answer(history: Messages) -> str:
     """The assistant's last answer that was not "not covered"."""
-    answered = without_declined(history)
-    return next((turn["content"] for turn in reversed(answered) if turn["role"] == "assistant"), "")
+    return next(iter(said_by("assistant", without_declined(history))), "")
 
 
 def _previous_question(history: Messages) -> str:
@@ -57,7 +56,7 @@ def _previous_question(history: Messages) -> str:
     answered = without_declined(history)
     while answered and answered[-1]["role"] != "assistant":
         answered = answered[:-1]
-    return next((turn["content"] for turn in reversed(answered) if turn["role"] == "user"), "")
+    return next(iter(said_by("user", answered)), "")
 
 
 def stated_amounts(text: str) -> set[str]:

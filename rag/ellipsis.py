@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rag.followup import points_back, refers_back
 from rag.grounding import YEAR
 from rag.language import detect_question_language
-from rag.prompts import Messages
+from rag.prompts import Messages, said_by
 
 OPENINGS = {"de": r"und|aber|oder|auch|sowie", "en": r"and|but|or|also|what\s+about|how\s+about"}
 # Each preposition with its contracted forms: "im" swaps with "in der", "beim" with "bei".
@@ -56,8 +56,7 @@ def completed_ellipsis(question: str, history: Messages, lang: str) -> str | Non
     """The follow-up as a whole question, or None when it is no such ellipsis or the question it
     continues (in the same language, itself whole or such an ellipsis) cannot be recovered."""
     phrase = _elliptic_phrase(question, lang)
-    earlier = [turn["content"] for turn in history if turn["role"] == "user"]
-    whole = _recovered(earlier, lang) if phrase else None
+    whole = _recovered(said_by("user", history), lang) if phrase else None
     return _with_phrase(whole, phrase, lang).question() if whole and phrase else None
 
 
@@ -83,14 +82,14 @@ def _elliptic_phrase(question: str, lang: str) -> _Phrase | None:
 
 
 def _recovered(questions: list[str], lang: str) -> _Whole | None:
-    """The last of `questions` as a whole question: as asked, or completed like the follow-up."""
-    if not questions or detect_question_language(questions[-1]) != lang:
+    """The first of `questions` (newest first) as a whole question: as asked, or completed like the follow-up."""
+    if not questions or detect_question_language(questions[0]) != lang:
         return None
-    last = questions[-1]
-    if not refers_back(last, lang):
-        return _Whole(" ".join(last.split()).rstrip("?!. "))
-    phrase = _elliptic_phrase(last, lang)
-    whole = _recovered(questions[:-1], lang) if phrase else None
+    newest, *before = questions
+    if not refers_back(newest, lang):
+        return _Whole(" ".join(newest.split()).rstrip("?!. "))
+    phrase = _elliptic_phrase(newest, lang)
+    whole = _recovered(before, lang) if phrase else None
     return _with_phrase(whole, phrase, lang) if whole and phrase else None
 
 

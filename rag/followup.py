@@ -11,7 +11,7 @@ import re
 from functools import cache
 
 from rag.lexical import shared_prefix, tokenize
-from rag.prompts import CITATION_MARKER, Messages, is_not_covered, template, without_declined
+from rag.prompts import CITATION_MARKER, Messages, is_not_covered, said_by, template, without_declined
 from rag.sentences import sentence_spans
 
 # Always back-referring: pronominal adverbs (also spoken "draus", "da raus"), demonstratives, "umgekehrt",
@@ -115,7 +115,7 @@ def searched_besides(question: str, history: Messages, lang: str) -> list[str]:
     """What a follow-up without a usable rewrite is searched with besides itself: the question before
     it and, for one that names nothing of its own ("Und umgekehrt?", which as a search matches only
     "umgekehrt"), the answer that question got, unless it was "not covered"."""
-    earlier = next((turn["content"] for turn in reversed(history) if turn["role"] == "user"), "")
+    earlier = next(iter(said_by("user", history)), "")
     last = history[-1]["content"] if history and history[-1]["role"] == "assistant" else ""
     answered = "" if own_words(question, lang) or is_not_covered(last) else CITATION_MARKER.sub("", last)
     return [text for text in (earlier, answered) if text.strip()]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from rag.language import detect_question_language
 from rag.lexical import tokenize
+from rag.prompts import said_by
 
 # A word in at most this many documents is an identifier, not a topic word.
 RARE_DOCUMENTS = 2
@@ -75,7 +76,7 @@ def subject(
     wanted = identifiers(question, lang, document_frequency)
     if wanted:
         return wanted
-    for text in (turn["content"] for turn in reversed(history) if turn["role"] == "user"):
+    for text in said_by("user", history):
         asked = identifiers(text, detect_question_language(text), document_frequency)
         names = {name for name in asked if not name.isdigit()}
         if names:

@@ -51,6 +51,11 @@ def without_declined(history: Messages) -> Messages:
     return kept
 
 
+def said_by(role: str, history: Messages) -> list[str]:
+    """What `role` ("user" or "assistant") said in the conversation, newest first."""
+    return [turn["content"] for turn in reversed(history) if turn.get("role") == role]
+
+
 @cache
 def not_covered_patterns() -> list[re.Pattern[str]]:
     lines = template("not_covered_patterns").splitlines()
