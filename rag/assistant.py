@@ -21,7 +21,7 @@ from rag.embedders import Embedder
 from rag.focus import Focus
 from rag.followup import answering_history, refers_back, searched_besides, usable_rewrite
 from rag.generators import Generator
-from rag.grounding import identifiers, names_all, subject
+from rag.grounding import identifiers, names_all, names_another_source, subject
 from rag.language import detect_question_language, in_other_language, other_language
 from rag.loops import without_loops
 from rag.period import speaks_of_another_year
@@ -31,6 +31,7 @@ from rag.prompts import (
     check_messages,
     condense_messages,
     not_covered,
+    said_by,
     translation_messages,
 )
 from rag.refusal import declines, may_decline, without_appended_refusal
@@ -202,7 +203,8 @@ class Assistant:
             return
         deeper = functools.cache(lambda: self.retriever.search(queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k))
         continued = self._of_continued_document(question, lang, history, deeper) if follows_up else None
-        earlier = history if follows_up and not continued else []
+        moves_on = names_another_source(question, said_by("user", history))
+        earlier = history if follows_up and not continued and not moves_on else []
         wanted = subject(standalone, lang, earlier, self.retriever.document_frequency)
         on_subject = self._naming_the_subject(wanted, deeper, continued or passages)
         if not on_subject:

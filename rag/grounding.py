@@ -54,6 +54,20 @@ NAME_PATTERNS = [
     re.compile(rf"\b(?:bei|von|laut|für|mit|at|of|from|by|for)\s+({WORD})"),  # bei Rotbach, at Falkenberg
     re.compile(r"\b[A-ZÄÖÜ]{2,}\b"),  # ABM, IFI
 ]
+# "laut der Langzeitstudie zum Datenverfall", "according to the 2023 survey": whose account a question asks for.
+SOURCE_PHRASE = re.compile(
+    r"\b(?:laut|gemäß|nach Angaben|according to)\s+(?:(?:der|des|dem|den|einer|eines|einem|the|an?)\s+)?([^?!.,;:]+)",
+    re.IGNORECASE,
+)
+SOURCE_PHRASE_WORDS = 6
+# Words naming a kind of source or pointing back to one: alone, they describe no source of their own.
+NO_SOURCE_OF_ITS_OWN = frozenset(
+    tokenize(
+        "Studie Umfrage Artikel Beitrag Bericht Autor Autorin Autoren Quelle Quellen Text Analyse Untersuchung "
+        "gleichen selben genannten erwähnten obigen vorigen besagten study survey article post report author "
+        "authors source sources text paper analysis same mentioned above previous former latter"
+    )
+)
 
 
 def identifiers(question: str, lang: str, document_frequency: Callable[[str], int]) -> set[str]:
@@ -72,16 +86,32 @@ def subject(
 ) -> set[str]:
     """The identifiers the question asks about. One naming none ("Und wer ist dafür verantwortlich?")
     keeps to the names of the last user turn in `history` that named any: not its numbers, since a
-    follow-up asks about other years and counts ("Und 2024?", "Und ab 500?")."""
+    follow-up asks about other years and counts ("Und 2024?", "Und ab 500?"). A turn in between that
+    moved on to another source (`names_another_source`) ends the look back."""
     wanted = identifiers(question, lang, document_frequency)
     if wanted:
         return wanted
-    for text in said_by("user", history):
-        asked = identifiers(text, detect_question_language(text), document_frequency)
-        names = {name for name in asked if not name.isdigit()}
+    asked = said_by("user", history)
+    for index, text in enumerate(asked):
+        named = identifiers(text, detect_question_language(text), document_frequency)
+        names = {name for name in named if not name.isdigit()}
         if names:
             return names
+        if names_another_source(text, asked[index + 1 :]):
+            return set()
     return set()
+
+
+def names_another_source(question: str, earlier: list[str]) -> bool:
+    """The question says whose account it asks for in words none of the `earlier` questions used
+    ("Und laut der Langzeitstudie zum Datenverfall im CRM?" after a question about one company's
+    provider): it moves on to that source, and the names asked about before no longer hold."""
+    said = {word for text in earlier for word in tokenize(text)}
+    for match in SOURCE_PHRASE.finditer(question):
+        described = set(tokenize(" ".join(match.group(1).split()[:SOURCE_PHRASE_WORDS])))
+        if described - said - NO_SOURCE_OF_ITS_OWN:
+            return True
+    return False
 
 
 def names_all(document: str, wanted: set[str]) -> bool:

@@ -1,10 +1,19 @@
 """Figures written as words count as the figures they are; a follow-up naming nothing keeps to the
 names asked about before."""
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.grounding import ENGLISH_NUMBERS, GERMAN_NUMBERS, SPELLED_NUMBERS, counts, spelled_numbers, subject
+from rag.grounding import (
+    ENGLISH_NUMBERS,
+    GERMAN_NUMBERS,
+    SPELLED_NUMBERS,
+    counts,
+    names_another_source,
+    spelled_numbers,
+    subject,
+)
 from rag.lexical import tokenize
 
 PROSE = st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzäöüß ,;-()"), max_size=40)
@@ -85,3 +94,53 @@ def test_a_question_naming_its_own_subject_keeps_to_it() -> None:
         *tokenize("Orbis Verpackungen"),
         "2021",
     }
+
+
+def test_a_question_moving_on_to_a_source_it_describes_ends_the_look_back() -> None:
+    history = _turns(
+        "Wie hoch war 2023 das Wachstumsbudget bei Weidmann Haustechnik?",
+        "1,2 Mio. Euro [1].",
+        "Und laut der Umfrage unter Fachhändlern im Sanitärbereich?",
+        "Dazu sagen die Quellen nichts.",
+    )
+    assert subject(FOLLOW_UP, "de", history, _frequency) == set()
+
+
+ASKED_BEFORE = "Wie schnell veralten B2B-Kontaktdaten laut dem Dienstleister von Falkenberg?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Und laut der Langzeitstudie zum Datenverfall im CRM?",
+        "und  laut einer Umfrage unter 300 Vertriebsleitern",
+        "Und gemäß dem Benchmark der Messeveranstalter, wie lange dauert es?",
+        "Wie sieht das nach Angaben des Verbands der Maschinenbauer aus?",
+        "And according to the long-term study of CRM data decay?",
+        "what about according to Gartner's 2023 survey",
+    ],
+)
+def test_a_source_described_in_words_not_asked_before_is_another_one(question: str) -> None:
+    assert names_another_source(question, [ASKED_BEFORE])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Und laut der Studie?",  # a kind of source only: the one asked about
+        "Und laut dem Artikel, wer entscheidet?",
+        "And according to the same survey?",
+        "Und laut ihr?",
+        "Und laut dem Dienstleister, woran liegt das?",  # the source asked about before
+        "Was sagt die Langzeitstudie zum Datenverfall?",  # no word saying whose account it asks for
+    ],
+)
+def test_a_source_pointed_back_to_or_named_before_is_no_other_one(question: str) -> None:
+    assert not names_another_source(question, [ASKED_BEFORE])
+
+
+@settings(deadline=None)  # a first example can take longer than the rest on a busy machine
+@given(st.lists(st.from_regex(r"[A-ZÄÖÜ][a-zäöüß]{3,12}", fullmatch=True), min_size=1, max_size=4))
+def test_a_source_described_in_the_words_of_an_earlier_question_is_the_same(words: list[str]) -> None:
+    described = " ".join(words)
+    assert not names_another_source(f"Und laut der {described}?", [f"Was steht in der {described} zum Budget?"])
