@@ -203,8 +203,8 @@ class Assistant:
             return
         deeper = functools.cache(lambda: self.retriever.search(queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k))
         continued = self._of_continued_document(question, lang, history, deeper) if follows_up else None
-        moves_on = names_another_source(question, said_by("user", history))
-        earlier = history if follows_up and not continued and not moves_on else []
+        keeps_earlier = follows_up and not continued and not names_another_source(question, said_by("user", history))
+        earlier = history if keeps_earlier else []
         wanted = subject(standalone, lang, earlier, self.retriever.document_frequency)
         on_subject = self._naming_the_subject(wanted, deeper, continued or passages)
         if not on_subject:
