@@ -47,6 +47,11 @@ def run_ingest_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.
     )
 
 
+def conversation(*texts: str) -> list[dict[str, str]]:
+    """A chat history of these turns: the user's first, then the assistant's and the user's in turn."""
+    return [{"role": ("user", "assistant")[i % 2], "content": text} for i, text in enumerate(texts)]
+
+
 def stored_chunks(settings: Settings) -> list[StoredChunk]:
     embedder = make_embedder(settings.embedder)
     return open_store(settings, embedder.name, embedder.dim).all_chunks()

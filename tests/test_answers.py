@@ -11,6 +11,7 @@ from helpers import (
     SDR_HISTORY,
     SDR_SURVEY,
     SpyGenerator,
+    conversation,
     indexed_settings,
     run_ingest,
     spy_assistant,
@@ -223,14 +224,9 @@ EXCHANGES = st.lists(
 @given(EXCHANGES)
 def test_declined_exchanges_are_dropped_whole_and_the_others_kept_in_order(exchanges: list) -> None:
     """An answer given as a language code stands for that language's "not covered" answer."""
-    history = []
-    for question, answer in exchanges:
-        reply = not_covered(answer) if answer in ("de", "en") else answer
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
-    kept = [(q, a) for q, a in exchanges if a not in ("de", "en") and not is_not_covered(a)]
-    assert without_declined(history) == [
-        turn for q, a in kept for turn in ({"role": "user", "content": q}, {"role": "assistant", "content": a})
-    ]
+    history = conversation(*(text for q, a in exchanges for text in (q, not_covered(a) if a in ("de", "en") else a)))
+    kept = [text for q, a in exchanges if a not in ("de", "en") and not is_not_covered(a) for text in (q, a)]
+    assert without_declined(history) == conversation(*kept)
 
 
 def test_a_self_contained_new_question_is_searched_exactly_as_asked(shipped: Settings) -> None:

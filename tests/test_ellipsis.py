@@ -2,6 +2,7 @@
 searches and the answering model, when the model's rewrite is unusable."""
 
 import pytest
+from helpers import conversation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,7 +11,7 @@ from rag.ellipsis import completed_ellipsis
 
 def asked(*questions: str) -> list[dict[str, str]]:
     """The history of a conversation in which these questions were asked (answers do not matter here)."""
-    return [turn for q in questions for turn in ({"role": "user", "content": q}, {"role": "assistant", "content": "…"})]
+    return conversation(*(text for question in questions for text in (question, "…")))
 
 
 @pytest.mark.parametrize(

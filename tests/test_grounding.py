@@ -2,6 +2,7 @@
 names asked about before."""
 
 import pytest
+from helpers import conversation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,22 +65,18 @@ def _frequency(token: str) -> int:
     return sum(token in tokenize(article) for article in ARTICLES)
 
 
-def _turns(*texts: str) -> list[dict[str, str]]:
-    return [{"role": ("user", "assistant")[i % 2], "content": text} for i, text in enumerate(texts)]
-
-
 WEIDMANN = set(tokenize("Weidmann Haustechnik"))
 FOLLOW_UP = "Wer entscheidet, wenn sich die beiden nicht einig sind?"
 
 
 def test_a_follow_up_naming_nothing_keeps_to_the_names_asked_before_not_their_year() -> None:
-    history = _turns("Wie hoch war 2023 das Wachstumsbudget bei Weidmann Haustechnik?", "1,2 Mio. Euro [1].")
+    history = conversation("Wie hoch war 2023 das Wachstumsbudget bei Weidmann Haustechnik?", "1,2 Mio. Euro [1].")
     assert subject(FOLLOW_UP, "de", [], _frequency) == set()
     assert subject(FOLLOW_UP, "de", history, _frequency) == WEIDMANN
 
 
 def test_the_last_question_naming_any_counts_not_an_answer_or_a_question_naming_none() -> None:
-    history = _turns(
+    history = conversation(
         "Wie hoch war 2023 das Wachstumsbudget bei Weidmann Haustechnik?",
         "Anders als Orbis Verpackungen gab Weidmann 1,2 Mio. Euro aus [1].",
         "Und 2024?",
@@ -89,7 +86,7 @@ def test_the_last_question_naming_any_counts_not_an_answer_or_a_question_naming_
 
 
 def test_a_question_naming_its_own_subject_keeps_to_it() -> None:
-    history = _turns("Wie hoch war das Wachstumsbudget bei Weidmann Haustechnik?", "1,2 Mio. Euro [1].")
+    history = conversation("Wie hoch war das Wachstumsbudget bei Weidmann Haustechnik?", "1,2 Mio. Euro [1].")
     assert subject("Und wie misst Orbis Verpackungen seit 2021?", "de", history, _frequency) == {
         *tokenize("Orbis Verpackungen"),
         "2021",
@@ -97,7 +94,7 @@ def test_a_question_naming_its_own_subject_keeps_to_it() -> None:
 
 
 def test_a_question_moving_on_to_a_source_it_describes_ends_the_look_back() -> None:
-    history = _turns(
+    history = conversation(
         "Wie hoch war 2023 das Wachstumsbudget bei Weidmann Haustechnik?",
         "1,2 Mio. Euro [1].",
         "Und laut der Umfrage unter Fachhändlern im Sanitärbereich?",
