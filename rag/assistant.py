@@ -160,73 +160,75 @@ class Assistant:
         lang = lang if lang in ("de", "en") else detect_question_language(question)
         history = history or []
         follows_up = bool(history) and refers_back(question, lang)
-        standalone, queries = self._search_queries(question, history, lang, follows_up)
-        passages = self.retriever.search(queries, self.settings.top_k)
-        timings = {"retrieve": _ms(started)}
-        yield Sources(passages, standalone)
+        turn = _Turn(question, lang, started)
+        translated, told_waiting = yield from self._search(turn, history, follows_up)
+        if not turn.passages or max(p.dense_score for p in turn.passages) < self.settings.abstain_below:
+            yield from self._declined(turn, "no_passage")
+            return
+        on_subject = self._on_subject(turn, history, follows_up)
+        if not on_subject:
+            yield from self._declined(turn, "off_subject")
+            return
+        if [p.chunk_id for p in on_subject] != [p.chunk_id for p in turn.passages]:
+            turn.passages = on_subject
+            yield Sources(turn.passages, turn.standalone)
+        if not told_waiting and self.generator.busy():
+            yield Waiting()
+        draft, retry_with = _Draft(), self._second_try_query(translated, turn.passages, lang)
+        asked = self._question_for_model(turn.standalone, lang, translated, turn.passages)
+        for token in self._written_answer(
+            asked, lang, turn.passages, draft, answering_history(history, follows_up), retry_with
+        ):
+            turn.timings.setdefault("first_token", _ms(started))
+            yield Token(token)
+        conversation = history if follows_up else []
+        checked = yield from self._final_answer(
+            draft, turn.standalone, lang, retry_with, turn.passages, question, conversation
+        )
+        turn.passages = checked.passages
+        yield Done(turn.answer(self.model, checked.text, checked.citations, checked.reason))
+
+    def _search(
+        self, turn: "_Turn", history: list[dict[str, str]], follows_up: bool
+    ) -> collections.abc.Generator[Event, None, tuple[Query | None, bool]]:
+        """Finds `turn`'s passages, sending them as soon as they are known and again if the search
+        with the model's translation of the question changes them. Returns that translation and
+        whether the reader was told to wait for the model."""
+        turn.standalone, turn.queries = self._search_queries(turn.question, history, turn.lang, follows_up)
+        turn.passages = self.retriever.search(turn.queries, self.settings.top_k)
+        turn.timings["retrieve"] = _ms(turn.started)
+        yield Sources(turn.passages, turn.standalone)
         told_waiting = self.generator.busy()
         if told_waiting:
             yield Waiting()
-        translated = self._translated_query(standalone, lang)
+        translated = self._translated_query(turn.standalone, turn.lang)
         if translated:
-            # The model's translation feeds a second search; the sources already shown are refined if it changes them.
-            queries.append(translated)
-            refined = self.retriever.search(queries, self.settings.top_k)
-            timings["retrieve"] = _ms(started)  # until the passages the answer uses were known
-            if [p.chunk_id for p in refined] != [p.chunk_id for p in passages]:
-                passages = refined
-                yield Sources(passages, standalone)
+            turn.queries.append(translated)
+            refined = self.retriever.search(turn.queries, self.settings.top_k)
+            turn.timings["retrieve"] = _ms(turn.started)  # until the passages the answer uses were known
+            if [p.chunk_id for p in refined] != [p.chunk_id for p in turn.passages]:
+                turn.passages = refined
+                yield Sources(turn.passages, turn.standalone)
+        return translated, told_waiting
 
-        def answer(text: str, citations: list[Citation], abstain_reason: str | None = None) -> Answer:
-            timings.setdefault("first_token", _ms(started))
-            timings["total"] = _ms(started)
-            if abstain_reason:
-                text, citations = not_covered(lang), []
-            queries_sent = [query.text for query in queries]
-            return Answer(
-                question,
-                text,
-                abstain_reason is not None,
-                citations,
-                passages,
-                self.model,
-                timings,
-                lang,
-                standalone,
-                queries_sent,
-                abstain_reason,
-            )
+    def _on_subject(self, turn: "_Turn", history: list[dict[str, str]], follows_up: bool) -> list[Passage]:
+        """`turn`'s passages of documents naming what it asks about: for a follow-up, those of the
+        document it continues, and the names asked before unless it names another source."""
+        deeper = functools.cache(
+            lambda: self.retriever.search(turn.queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k)
+        )
+        continued = self._of_continued_document(turn.question, turn.lang, history, deeper) if follows_up else None
+        keeps_earlier = (
+            follows_up and not continued and not names_another_source(turn.question, said_by("user", history))
+        )
+        wanted = subject(
+            turn.standalone, turn.lang, history if keeps_earlier else [], self.retriever.document_frequency
+        )
+        return self._naming_the_subject(wanted, deeper, continued or turn.passages)
 
-        if not passages or max(p.dense_score for p in passages) < self.settings.abstain_below:
-            yield Token(not_covered(lang))
-            yield Done(answer("", [], "no_passage"))
-            return
-        deeper = functools.cache(lambda: self.retriever.search(queries, SUBJECT_SEARCH_DEPTH * self.settings.top_k))
-        continued = self._of_continued_document(question, lang, history, deeper) if follows_up else None
-        keeps_earlier = follows_up and not continued and not names_another_source(question, said_by("user", history))
-        earlier = history if keeps_earlier else []
-        wanted = subject(standalone, lang, earlier, self.retriever.document_frequency)
-        on_subject = self._naming_the_subject(wanted, deeper, continued or passages)
-        if not on_subject:
-            yield Token(not_covered(lang))
-            yield Done(answer("", [], "off_subject"))
-            return
-        if [p.chunk_id for p in on_subject] != [p.chunk_id for p in passages]:
-            passages = on_subject
-            yield Sources(passages, standalone)
-        if not told_waiting and self.generator.busy():
-            yield Waiting()
-        draft, retry_with = _Draft(), self._second_try_query(translated, passages, lang)
-        asked = self._question_for_model(standalone, lang, translated, passages)
-        for token in self._written_answer(
-            asked, lang, passages, draft, answering_history(history, follows_up), retry_with
-        ):
-            timings.setdefault("first_token", _ms(started))
-            yield Token(token)
-        conversation = history if follows_up else []
-        checked = yield from self._final_answer(draft, standalone, lang, retry_with, passages, question, conversation)
-        passages = checked.passages
-        yield Done(answer(checked.text, checked.citations, checked.reason))
+    def _declined(self, turn: "_Turn", reason: str) -> Iterator[Event]:
+        yield Token(not_covered(turn.lang))
+        yield Done(turn.answer(self.model, "", [], reason))
 
     def _final_answer(
         self,
@@ -470,6 +472,40 @@ class Assistant:
         for rank, (passage_index, start, end) in enumerate(picked):
             sentence = passages[passage_index].text[start:end].strip()
             yield ("" if rank == 0 else " ") + f"{sentence} [{passage_index + 1}]"
+
+
+@dataclass
+class _Turn:
+    """One question on its way to an answer: what was searched and found for it, and when."""
+
+    question: str
+    lang: str
+    started: float
+    standalone: str = ""
+    queries: list[Query] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def answer(
+        self, model: dict[str, str], text: str, citations: list[Citation], abstain_reason: str | None = None
+    ) -> Answer:
+        self.timings.setdefault("first_token", _ms(self.started))
+        self.timings["total"] = _ms(self.started)
+        if abstain_reason:
+            text, citations = not_covered(self.lang), []
+        return Answer(
+            self.question,
+            text,
+            abstain_reason is not None,
+            citations,
+            self.passages,
+            model,
+            self.timings,
+            self.lang,
+            self.standalone,
+            [query.text for query in self.queries],
+            abstain_reason,
+        )
 
 
 @dataclass
