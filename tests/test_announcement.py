@@ -4,7 +4,7 @@ The passages are written as web articles are: a heading, a sentence counting wha
 in the next sentence or in bullet lines, often in the next chunk."""
 
 import pytest
-from helpers import spy_assistant
+from helpers import conversation, spy_assistant
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -255,10 +255,10 @@ def test_the_answer_is_only_ever_extended_and_cites_only_its_passages(answer: st
 def test_the_shipped_follow_up_names_what_sales_learns(shipped: Settings) -> None:
     """The default model's replies to the issue's follow-up, recorded: an unusable rewrite (a word of
     the prompt's example), then the sentence announcing the four fields restated."""
-    history = [
-        {"role": "user", "content": "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"},
-        {"role": "assistant", "content": "Informationsaustausch, strukturelle Bindungen, Macht und Wissen [1]."},
-    ]
+    history = conversation(
+        "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?",
+        "Informationsaustausch, strukturelle Bindungen, Macht und Wissen [1].",
+    )
     assistant, _ = spy_assistant(
         shipped,
         "Welchen Vorteil hat der Vertrieb daraus?",

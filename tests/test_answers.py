@@ -166,10 +166,7 @@ def test_a_documents_passages_stand_together_and_carry_its_citation_fields_once(
     assert user.count('autor="Andreas (#derNabicht)"') == 1
 
 
-HISTORY = [
-    {"role": "user", "content": "Was kann das Marketing vom Vertrieb lernen?"},
-    {"role": "assistant", "content": "Zahlenorientierung und Customer Insights [1]."},
-]
+HISTORY = conversation("Was kann das Marketing vom Vertrieb lernen?", "Zahlenorientierung und Customer Insights [1].")
 
 
 def test_a_follow_up_is_searched_with_the_models_rewrite_and_as_asked(shipped: Settings) -> None:
@@ -192,10 +189,7 @@ def test_the_answering_model_sees_the_recent_turns_as_chat_messages(shipped: Set
     assert question["role"] == "user" and "<quellen>" in question["content"]
 
 
-DECLINED = [
-    {"role": "user", "content": "Welches Budget hatte das Marketing 2011?"},
-    {"role": "assistant", "content": not_covered("de")},
-]
+DECLINED = conversation("Welches Budget hatte das Marketing 2011?", not_covered("de"))
 
 
 def test_a_new_question_is_answered_without_the_exchanges_answered_not_covered(shipped: Settings) -> None:
@@ -265,10 +259,7 @@ def test_a_follow_up_naming_nothing_of_its_own_is_also_searched_with_the_answer_
         )
     settings = indexed_settings(tmp_path, corpus, generator="extractive")
     answered = "Beziehungsmanagement und Markenwissen, sagen die Autoren, kann sich der Außendienst dort abschauen"
-    history = [
-        {"role": "user", "content": "Und was lernt der Vertrieb daraus?"},
-        {"role": "assistant", "content": f"{answered} [1]."},
-    ]
+    history = conversation("Und was lernt der Vertrieb daraus?", f"{answered} [1].")
     assistant, _ = spy_assistant(settings, "Und umgekehrt?", "Zahlenorientierung [1].")
     answer = assistant.ask("Und umgekehrt?", history=history)
     assert answer.search_queries == ["Und umgekehrt?", history[0]["content"], f"{answered}."]
@@ -287,10 +278,9 @@ def test_an_elliptic_follow_up_the_model_cannot_rewrite_is_completed_from_the_qu
     assert spy.calls[1][-1]["content"].endswith(whole), "the answering model is asked the whole question"
 
 
-PAGES = [
-    {"role": "user", "content": "Auf welchen Seiten steht der Beitrag von Baumgarth und Binckebanck?"},
-    {"role": "assistant", "content": "Verkaufen nach der Krise, S. 43-60 [1]."},
-]
+PAGES = conversation(
+    "Auf welchen Seiten steht der Beitrag von Baumgarth und Binckebanck?", "Verkaufen nach der Krise, S. 43-60 [1]."
+)
 
 
 def test_a_follow_up_answered_with_only_the_previous_answers_figures_is_declined(shipped: Settings) -> None:
@@ -380,12 +370,12 @@ def test_the_model_sees_only_passages_of_documents_naming_the_company_asked_abou
 def test_a_follow_up_naming_no_company_keeps_to_the_company_asked_about_before(two_companies: Settings) -> None:
     """ "Und wie schnell meldet sich der Vertrieb dann?" after a question about Solvanta: Kessler's
     article, which says how fast its sales call, is no answer about Solvanta."""
-    history = [
-        {"role": "user", "content": "Ab wie vielen Punkten gilt bei Solvanta ein Kontakt als MQL?"},
-        {"role": "assistant", "content": "Ab 65 Punkten [1]."},
-        {"role": "user", "content": "Und wer bekommt den dann?"},
-        {"role": "assistant", "content": "Der Vertrieb [1]."},
-    ]
+    history = conversation(
+        "Ab wie vielen Punkten gilt bei Solvanta ein Kontakt als MQL?",
+        "Ab 65 Punkten [1].",
+        "Und wer bekommt den dann?",
+        "Der Vertrieb [1].",
+    )
     follow_up = "Und wie schnell meldet sich der Vertrieb dann?"
     assistant, spy = spy_assistant(two_companies, follow_up, "Der Vertrieb meldet sich binnen 24 Stunden [1].")
     answer = assistant.ask(follow_up, history=history)

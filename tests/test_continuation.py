@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from helpers import SDR_HISTORY, SDR_SURVEY, indexed_settings, passage, spy_assistant
+from helpers import SDR_HISTORY, SDR_SURVEY, conversation, indexed_settings, passage, spy_assistant
 
 from rag.continuation import continued_document, quoted_document
 from rag.settings import Settings
@@ -74,8 +74,7 @@ def test_an_answer_in_the_other_language_than_its_source_quotes_none() -> None:
 
 
 def test_after_a_declined_follow_up_the_answer_before_it_counts() -> None:
-    history = [*SDR_HISTORY, {"role": "user", "content": "Und 2021?"},
-               {"role": "assistant", "content": "Dazu enthalten die Quellen keine Information."}]  # fmt: skip
+    history = [*SDR_HISTORY, *conversation("Und 2021?", "Dazu enthalten die Quellen keine Information.")]
     passages = [passage(1, SDR_PAY, doc_id="pay"), passage(2, SDR_SURVEY, doc_id="survey")]
     assert continued_document(FOLLOW_UP, "de", history, passages, DOCUMENTS.__getitem__) == "survey"
     assert continued_document("Und bei Agenturen?", "de", history, passages, DOCUMENTS.__getitem__) is None

@@ -3,15 +3,13 @@ or with its sentences again ("and the other way round?"); not one that picks ano
 the previous answer listed ("And the second most common one?")."""
 
 import pytest
+from helpers import conversation
 
 from rag.echo import echoes_previous_answer
 
 
 def after(answer: str) -> list[dict[str, str]]:
-    return [
-        {"role": "user", "content": "Wie viele Firmen bewerten die Zusammenarbeit 2022 als gut?"},
-        {"role": "assistant", "content": answer},
-    ]
+    return conversation("Wie viele Firmen bewerten die Zusammenarbeit 2022 als gut?", answer)
 
 
 @pytest.mark.parametrize(
@@ -56,23 +54,16 @@ def test_an_answer_with_a_figure_of_its_own_or_none_does_not(previous: str, answ
 
 
 def test_the_figure_answered_with_is_the_first_the_question_did_not_name() -> None:
-    history = [
-        {"role": "user", "content": "Wohin berichten SDR-Teams laut der Umfrage unter 164 SaaS-Firmen?"},
-        {
-            "role": "assistant",
-            "content": "Laut der Umfrage unter 164 SaaS-Firmen 72 % an den Vertrieb, 19 % ans Marketing [1].",
-        },
-    ]
+    history = conversation(
+        "Wohin berichten SDR-Teams laut der Umfrage unter 164 SaaS-Firmen?",
+        "Laut der Umfrage unter 164 SaaS-Firmen 72 % an den Vertrieb, 19 % ans Marketing [1].",
+    )
     assert echoes_previous_answer("72 % der SDR-Teams berichten an den Vertrieb [1].", history)
     assert not echoes_previous_answer("19 % berichten ans Marketing [1].", history)
 
 
 def test_only_the_previous_answer_counts() -> None:
-    history = [
-        *after("29 % [1]"),
-        {"role": "user", "content": "Und im Handel?"},
-        {"role": "assistant", "content": "41 % [1]"},
-    ]
+    history = [*after("29 % [1]"), *conversation("Und im Handel?", "41 % [1]")]
     assert not echoes_previous_answer("29 % [1]", history), "29 % was two answers ago, the question asks on"
     assert not echoes_previous_answer("29 % [1]", []), "no conversation"
 
@@ -81,11 +72,7 @@ def test_only_the_previous_answer_counts() -> None:
     "declined", ["Dazu enthalten die Quellen keine Information.", "The sources contain no information on this."]
 )
 def test_after_an_exchange_answered_not_covered_the_answer_before_it_counts(declined: str) -> None:
-    history = [
-        *after("4 % Provision [1]"),
-        {"role": "user", "content": "Und für Aufträge aus Marketing-Leads?"},
-        {"role": "assistant", "content": declined},
-    ]
+    history = [*after("4 % Provision [1]"), *conversation("Und für Aufträge aus Marketing-Leads?", declined)]
     assert echoes_previous_answer("4 % Provision [1]", history), "the last figures the model saw, given again"
     assert not echoes_previous_answer("3 % Provision [1]", history)
 

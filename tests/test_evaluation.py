@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import indexed_settings, smollm_path
+from helpers import conversation, indexed_settings, smollm_path
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -256,10 +256,9 @@ def test_different_figures_stay_different(keyword: str, answer: str) -> None:
 
 
 def test_a_search_question_that_borrows_words_from_earlier_turns_is_polluted() -> None:
-    history = [
-        {"role": "user", "content": "Wer hat den Blogartikel über Marketing und Vertrieb geschrieben?"},
-        {"role": "assistant", "content": "Andreas #derNabicht [1]."},
-    ]
+    history = conversation(
+        "Wer hat den Blogartikel über Marketing und Vertrieb geschrieben?", "Andreas #derNabicht [1]."
+    )
     asked = "What did Homburg and Jensen find in their 2007 study?"
     glued = "Wer hat den Blogartikel … geschrieben? What did Homburg and Jensen find in their 2007 study?"
     assert polluted(glued, asked, history)

@@ -2,6 +2,7 @@
 others are searched exactly as asked."""
 
 import pytest
+from helpers import conversation
 
 from rag.followup import refers_back, searched_besides, usable_rewrite
 from rag.prompts import not_covered
@@ -64,10 +65,10 @@ def test_a_self_contained_question_is_searched_as_asked(question: str, lang: str
     assert not refers_back(question, lang)
 
 
-FIVE_FACTORS_TURN = [
-    {"role": "user", "content": "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"},
-    {"role": "assistant", "content": "Informationsaustausch, strukturelle Bindungen, Macht und Wissen [1]."},
-]
+FIVE_FACTORS_TURN = conversation(
+    "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?",
+    "Informationsaustausch, strukturelle Bindungen, Macht und Wissen [1].",
+)
 
 
 @pytest.mark.parametrize(
@@ -85,10 +86,9 @@ def test_a_rewrite_must_ask_the_follow_up_in_the_conversations_words(rewrite: st
     assert usable_rewrite(rewrite, "Und was lernt der Vertrieb daraus?", FIVE_FACTORS_TURN, "de") is usable
 
 
-ALERTS_TURN = [
-    {"role": "user", "content": "How does Pemberton Fluid Controls tell its reps when to call an account?"},
-    {"role": "assistant", "content": "Reps get intent alerts in the CRM [1]."},
-]
+ALERTS_TURN = conversation(
+    "How does Pemberton Fluid Controls tell its reps when to call an account?", "Reps get intent alerts in the CRM [1]."
+)
 
 
 @pytest.mark.parametrize(
@@ -104,21 +104,20 @@ def test_a_rewrite_may_say_one_word_in_its_own_words(rewrite: str, usable: bool)
 
 
 def test_a_not_covered_answer_gives_a_rewrite_no_words() -> None:
-    history = [
-        {"role": "user", "content": "Welche Reaktionsfrist für Leads gilt bei Brandt & Söhne?"},
-        {"role": "assistant", "content": "Dazu enthalten die Quellen keine Information."},
-    ]
+    history = conversation(
+        "Welche Reaktionsfrist für Leads gilt bei Brandt & Söhne?", "Dazu enthalten die Quellen keine Information."
+    )
     assert not usable_rewrite(
         "Warum sind die Informationen in der Quelle so lang?", "Warum dort so lang?", history, "de"
     )
 
 
-LESSONS = [
-    {"role": "user", "content": "Was kann das Marketing vom Vertrieb lernen?"},
-    {"role": "assistant", "content": "Zahlenorientierung [1] und Customer Insights [1][2]."},
-    {"role": "user", "content": "Und was lernt der Vertrieb daraus?"},
-    {"role": "assistant", "content": "Beziehungsmanagement (1) und Markenwissen (2) [2]."},
-]
+LESSONS = conversation(
+    "Was kann das Marketing vom Vertrieb lernen?",
+    "Zahlenorientierung [1] und Customer Insights [1][2].",
+    "Und was lernt der Vertrieb daraus?",
+    "Beziehungsmanagement (1) und Markenwissen (2) [2].",
+)
 
 
 @pytest.mark.parametrize(("question", "lang"), [("Und umgekehrt?", "de"), ("And the other way round?", "en")])
@@ -135,6 +134,5 @@ def test_a_follow_up_with_words_of_its_own_is_searched_with_the_question_before_
 
 def test_an_answer_not_covered_is_not_searched_nor_an_older_one_in_its_place() -> None:
     """ "Und umgekehrt?" after a declined question turns on that question, not on the answer before it."""
-    declined = [*LESSONS, {"role": "user", "content": "Was lernt der Einkauf?"}]
-    declined.append({"role": "assistant", "content": not_covered("de")})
+    declined = [*LESSONS, *conversation("Was lernt der Einkauf?", not_covered("de"))]
     assert searched_besides("Und umgekehrt?", declined, "de") == ["Was lernt der Einkauf?"]

@@ -1,7 +1,7 @@
 """A follow-up the model answered with the previous answer's figure again: the one passage sentence that
 names what the follow-up adds, with an amount the previous answer lacks, quoted instead."""
 
-from helpers import SDR_HISTORY, SDR_SURVEY, passage
+from helpers import SDR_HISTORY, SDR_SURVEY, conversation, passage
 
 from rag.requote import requoted_answer
 
@@ -42,10 +42,9 @@ def test_a_sentence_in_the_other_language_is_not_quoted() -> None:
 
 
 def test_a_year_must_be_the_one_asked_for() -> None:
-    history = [
-        {"role": "user", "content": "Wie hoch war die Frühkündigungsquote bei Quenzer vor dem Steckbrief?"},
-        {"role": "assistant", "content": "Sie lag bei 9 % [1]."},
-    ]
+    history = conversation(
+        "Wie hoch war die Frühkündigungsquote bei Quenzer vor dem Steckbrief?", "Sie lag bei 9 % [1]."
+    )
     later = passage(1, "Im Jahr 2024 lag die Frühkündigungsquote bei 3 %, so die Auswertung vom 05.03.2024.")
     assert requoted_answer("Und 2023?", "de", [later], history) is None
     that_year = passage(2, "Die Frühkündigungsquote lag 2023 bei 4 % - ein Jahr davor waren es noch 9 %.")
