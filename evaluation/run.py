@@ -8,6 +8,7 @@ from typing import Any
 
 from evaluation.conversations import ask_dialogues, ask_questions
 from evaluation.gold import Dialogue, EvalFileError, Turn, load_eval_file
+from evaluation.gold_passages import GoldPassagesRetriever
 from evaluation.judge import Outcome
 from evaluation.replay import ReplayGenerator
 from evaluation.report import dialogue_report, format_report, question_report
@@ -25,6 +26,7 @@ def run_eval(
     limit: int | None,
     details: Path | None,
     replay: Path | None = None,
+    gold_passages: bool = False,
 ) -> int:
     if replay and settings.temperature > 0:
         print("error: --replay needs RAG_TEMPERATURE=0: a sampled reply differs from run to run", file=sys.stderr)
@@ -34,6 +36,12 @@ def run_eval(
     except EvalFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if gold_passages:
+        if any(items and isinstance(items[0], Dialogue) for _, items in contents):
+            print("error: --gold-passages takes gold question files, not dialogues", file=sys.stderr)
+            return 2
+        # An unanswerable question has no gold passage: it would be declined for want of any.
+        contents = [(path, [question for question in items if question.answerable]) for path, items in contents]
     if not corpora:
         eval_corpora = {path.parent / "corpus" for path in files if (path.parent / "corpus").is_dir()}
         corpora = [settings.corpus_dir, *sorted(eval_corpora)]
@@ -42,6 +50,8 @@ def run_eval(
     print(ingested.summary_line(), file=sys.stderr)
     generator = ReplayGenerator(make_generator(settings), replay) if replay else None
     assistant = open_assistant(settings, generator)
+    if gold_passages:
+        assistant.retriever = GoldPassagesRetriever(assistant.retriever, [q for _, items in contents for q in items])
     model = assistant.model
     with details.open("w", encoding="utf-8") if details else nullcontext() as detail_file:
 

@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--limit", type=int, help="only the first N questions or dialogues of each file")
     evaluate.add_argument("--details", type=Path, help="write one JSON line per question or turn here")
     evaluate.add_argument("--replay", type=Path, help="keep model replies in this file, reuse them")
+    evaluate.add_argument(
+        "--gold-passages",
+        action="store_true",
+        help="answer from only the passages holding the gold (perfect retrieval)",
+    )
     feedback = commands.add_parser("feedback", help="export the votes given in the chat")
     feedback.add_argument("--export", choices=("csv", "jsonl"), required=True)
     feedback.add_argument("--output", type=Path, help="file to write (default: standard output)")
@@ -49,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             return _ask(open_assistant(settings), args.question, args.json)
         from evaluation.run import run_eval  # above rag/: it ingests the evaluation corpora
 
-        return run_eval(settings, args.files, args.corpus, args.index, args.limit, args.details, args.replay)
+        return run_eval(
+            settings, args.files, args.corpus, args.index, args.limit, args.details, args.replay, args.gold_passages
+        )
     except (IndexUnusableError, EmbedderConfigError, GeneratorError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

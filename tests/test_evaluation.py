@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 
 from evaluation.conversations import ask_dialogues, polluted
 from evaluation.gold import Dialogue, EvalFileError, load_eval_file
+from evaluation.gold_passages import GoldPassagesRetriever
 from evaluation.judge import normalise
 from rag.components import open_assistant
+from rag.retrieval import Query
 from rag.settings import PROJECT_ROOT, Settings
 
 FIVE_FACTORS = "Welche fünf Faktoren beeinflussen die Zusammenarbeit von Marketing und Vertrieb?"
@@ -324,3 +326,34 @@ def test_dialogue_files_are_told_from_gold_files_by_their_content(files: tuple[P
     assert all(isinstance(d, Dialogue) for d in dialogues) and [d.id for d in dialogues] == ["d001", "d002"]
     assert [t.holdout for t in dialogues[1].turns] == [True] * 3, "a dialogue's hold-out mark holds for its turns"
     assert dialogues[0].turns[1].kind == "followup" and dialogues[0].turns[1].refers_back
+
+
+def test_gold_passages_give_each_answerable_question_only_the_passages_holding_its_gold(
+    settings: Settings, files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    details = tmp_path / "details.jsonl"
+    result = run_eval(settings, str(files[0]), "--gold-passages", "--details", str(details), RAG_GENERATOR="extractive")
+    assert result.returncode == 0, result.stderr
+    assert f"{files[0]}: 2 questions" in result.stdout, "the unanswerable question has no gold passage to give"
+    lines = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]
+    assert [(line["id"], line["rank"]) for line in lines] == [("q001", 1), ("q010", 1)], "the gold passage first"
+    assert lines[0]["citation_hit"] is True
+
+
+def test_gold_passages_are_the_retrievers_own_ranking_of_those_holding_the_gold(
+    settings: Settings, files: tuple[Path, Path]
+) -> None:
+    retriever = open_assistant(settings).retriever
+    wrapped = GoldPassagesRetriever(retriever, load_eval_file(files[0]))
+    everything = retriever.search([Query(FIVE_FACTORS)], retriever.store.count())
+    holding = [p for p in everything if "informationsaustausch, strukturelle bindungen" in normalise(p.text)]
+    assert holding and len(holding) < len(everything)
+    assert wrapped.search([Query(FIVE_FACTORS), Query("five factors", 0.5)], 5)[0].chunk_id == holding[0].chunk_id
+    assert [p.chunk_id for p in wrapped.search([Query(FIVE_FACTORS)], 5)] == [p.chunk_id for p in holding][:5]
+    assert wrapped.document_frequency("marketing") == retriever.document_frequency("marketing")
+
+
+def test_gold_passages_refuse_dialogues_before_indexing(settings: Settings, files: tuple[Path, Path]) -> None:
+    result = run_eval(settings, str(files[1]), "--gold-passages", RAG_GENERATOR="extractive")
+    assert result.returncode == 2 and "--gold-passages takes gold question files" in result.stderr
+    assert "files:" not in result.stderr, "nothing indexed"
